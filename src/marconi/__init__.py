@@ -1,0 +1,5 @@
+"""Marconi: a self-hostable SMS API platform."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
