@@ -45,11 +45,14 @@ class Backoff:
             return 0.0
         if self.multiplier == 1:
             return self.initial
-        # Compare exponents first so that a large attempt number cannot overflow a float.
-        limit = math.log(self.maximum / self.initial, self.multiplier) if self.maximum else 0.0
-        if attempt - 1 >= limit:
+        # In logarithms, so that a large attempt number cannot overflow a float.
+        exponent = math.log(self.initial) + (attempt - 1) * math.log(self.multiplier)
+        if exponent >= math.log(self.maximum):
             return self.maximum
-        return min(self.maximum, self.initial * self.multiplier ** (attempt - 1))
+        try:
+            return min(self.maximum, self.initial * self.multiplier ** (attempt - 1))
+        except OverflowError:
+            return min(self.maximum, math.exp(exponent))
 
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         """Seconds to wait before ``attempt``; ``rng`` returns a float in [0, 1)."""

@@ -81,12 +81,17 @@ class TokenBucket:
 
     def try_acquire(self, now: float | None = None) -> bool:
         """Take one token if one is available right now."""
+        return self.acquire(now) == 0.0
+
+    def acquire(self, now: float | None = None) -> float:
+        """Take one token and return 0 if one is available now; else take none, return the wait."""
         if now is None:
             now = self._clock()
-        if self._tat - self._tolerance() - now > 0:
-            return False
+        wait = self._tat - self._tolerance() - now
+        if wait > 0:
+            return wait
         self._tat = max(self._tat, now) + self._interval
-        return True
+        return 0.0
 
     def hold_until(self, when: float) -> None:
         """Give no token before ``when``; after it the bucket restarts empty."""
@@ -179,6 +184,18 @@ class AdaptiveThrottle:
             return start - now
         self._recover(now)
         return self._bucket.reserve(start) + (start - now)
+
+    def acquire(self, now: float | None = None) -> float:
+        """Take the right to send now and return 0, or take nothing and return the wait."""
+        if now is None:
+            now = self._clock()
+        if now < self._paused_until:
+            return self._paused_until - now
+        if self._bucket is None:
+            return 0.0
+        if self._current != self._target:
+            self._recover(now)
+        return self._bucket.acquire(now)
 
     def throttled(self, now: float | None = None) -> float:
         """The peer refused for load: pause and slow down. Returns the pause in seconds."""

@@ -184,3 +184,29 @@ def test_adaptive_rejects_nonsense(kwargs: dict[str, float]) -> None:
     kwargs.setdefault("rate", 10.0)
     with pytest.raises(ValueError):  # noqa: PT011
         AdaptiveThrottle(**kwargs)  # type: ignore[arg-type]
+
+
+def test_acquire_takes_only_when_available() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=10, clock=clock)
+    assert bucket.acquire() == 0.0
+    assert bucket.acquire() == pytest.approx(0.1)
+    assert bucket.acquire() == pytest.approx(0.1)  # asking again books nothing
+    clock.now += 0.1
+    assert bucket.acquire() == 0.0
+
+
+def test_adaptive_acquire_honours_pause_and_rate() -> None:
+    clock = FakeClock()
+    throttle = AdaptiveThrottle(
+        rate=10, backoff=Backoff(initial=2.0, maximum=2.0, jitter=0), clock=clock
+    )
+    assert throttle.acquire() == 0.0
+    assert throttle.acquire() == pytest.approx(0.1)
+    throttle.throttled()
+    assert throttle.acquire() == pytest.approx(2.0)
+    clock.now += 2.0
+    assert throttle.acquire() == 0.0
+    assert throttle.acquire() == pytest.approx(0.2)  # the rate was halved
+    unlimited = AdaptiveThrottle(rate=None, clock=clock)
+    assert [unlimited.acquire() for _ in range(5)] == [0.0] * 5
