@@ -1,0 +1,296 @@
+"""The tables, as SQLAlchemy Core metadata. Migrations in ``migrations/versions`` create the same.
+
+Times are ``timestamptz`` on PostgreSQL and integer microseconds since the epoch on SQLite (compact,
+sortable, and cheap to convert). Every time the store hands out is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+__all__ = [
+    "EPOCH",
+    "UtcDateTime",
+    "accounts",
+    "api_keys",
+    "early_receipts",
+    "from_micros",
+    "idempotency_keys",
+    "message_events",
+    "message_parts",
+    "messages",
+    "metadata",
+    "numbers",
+    "to_micros",
+    "webhook_attempts",
+    "webhook_outbox",
+]
+
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO: Final = timedelta(microseconds=1)
+
+
+def to_micros(value: datetime) -> int:
+    if value.tzinfo is None:
+        raise ValueError("the store takes timezone-aware datetimes only")
+    return (value - EPOCH) // _MICRO
+
+
+def from_micros(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """An aware UTC datetime: ``timestamptz`` on PostgreSQL, integer microseconds on SQLite."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.BigInteger())
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> object:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return to_micros(value)
+        if value.tzinfo is None:
+            raise ValueError("the store takes timezone-aware datetimes only")
+        return value
+
+    def process_result_value(self, value: object, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return from_micros(value)
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        raise TypeError(f"unexpected stored time {value!r}")
+
+
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+metadata: Final = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+accounts: Final = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("parent_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("auth_token_hash", sa.String(128), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_accounts_parent_id", "parent_id"),
+)
+
+api_keys: Final = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("secret_hash", sa.String(128), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Column("last_used_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_api_keys_account_id", "account_id"),
+)
+
+numbers: Final = sa.Table(
+    "numbers",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("value", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("inbound_webhook_url", sa.Text(), nullable=True),
+    sa.Column("inbound_webhook_method", sa.String(8), nullable=False),
+    sa.Column("status_callback_url", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("value", name="uq_numbers_value"),
+    sa.Index("ix_numbers_account_id", "account_id"),
+)
+
+# The messages table is the queue: the partial indexes below serve the dispatcher's claims.
+messages: Final = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("from_addr", sa.String(32), nullable=False),
+    sa.Column("to_addr", sa.String(32), nullable=False),
+    sa.Column("body", sa.Text(), nullable=True),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("encoding", sa.String(16), nullable=False),
+    sa.Column("segments", sa.Integer(), nullable=False),
+    sa.Column("data_coding", sa.SmallInteger(), nullable=True),
+    sa.Column("priority", sa.SmallInteger(), nullable=False),
+    sa.Column("send_at", UtcDateTime(), nullable=True),
+    sa.Column("expires_at", UtcDateTime(), nullable=True),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("connector", sa.String(64), nullable=True),
+    sa.Column("error_code", sa.String(32), nullable=True),
+    sa.Column("error_message", sa.Text(), nullable=True),
+    sa.Column("status_callback", sa.Text(), nullable=True),
+    sa.Column("metadata", Json, nullable=False),
+    sa.Column("event_seq", sa.Integer(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime(), nullable=True),
+    sa.Column("done_at", UtcDateTime(), nullable=True),
+    sa.Column("redacted_at", UtcDateTime(), nullable=True),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("claimed_at", UtcDateTime(), nullable=True),
+    sa.Index(
+        "ix_messages_queue",
+        sa.text("priority DESC"),
+        "next_attempt_at",
+        sqlite_where=sa.text("status = 'queued'"),
+        postgresql_where=sa.text("status = 'queued'"),
+    ),
+    sa.Index(
+        "ix_messages_scheduled",
+        "send_at",
+        sqlite_where=sa.text("status = 'scheduled'"),
+        postgresql_where=sa.text("status = 'scheduled'"),
+    ),
+    sa.Index(
+        "ix_messages_sending",
+        "claimed_at",
+        sqlite_where=sa.text("status = 'sending'"),
+        postgresql_where=sa.text("status = 'sending'"),
+    ),
+    sa.Index("ix_messages_account_created", "account_id", "created_at", "id"),
+    sa.Index("ix_messages_account_to", "account_id", "to_addr", "created_at"),
+    sa.Index("ix_messages_account_from", "account_id", "from_addr", "created_at"),
+    sa.Index("ix_messages_account_status", "account_id", "status", "created_at"),
+)
+
+message_parts: Final = sa.Table(
+    "message_parts",
+    metadata,
+    sa.Column(
+        "message_id",
+        sa.String(34),
+        sa.ForeignKey("messages.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("part_number", sa.SmallInteger(), primary_key=True),
+    sa.Column("connector", sa.String(64), nullable=False),
+    sa.Column("smsc_message_id", sa.String(65), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.String(32), nullable=True),
+    sa.Column("submitted_at", UtcDateTime(), nullable=False),
+    sa.Column("receipt_stat", sa.String(16), nullable=True),
+    sa.Column("receipt_err", sa.String(16), nullable=True),
+    sa.Column("receipt_raw", sa.Text(), nullable=True),
+    sa.Column("receipt_at", UtcDateTime(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("uq_message_parts_receipt", "connector", "smsc_message_id", unique=True),
+)
+
+# Receipts that came before their submit_sm_resp was stored; matched when it is.
+early_receipts: Final = sa.Table(
+    "early_receipts",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("connector", sa.String(64), nullable=False),
+    sa.Column("smsc_message_id", sa.String(65), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("stat", sa.String(16), nullable=True),
+    sa.Column("err", sa.String(16), nullable=True),
+    sa.Column("raw", sa.Text(), nullable=True),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_early_receipts_lookup", "connector", "smsc_message_id"),
+    sa.Index("ix_early_receipts_received_at", "received_at"),
+)
+
+message_events: Final = sa.Table(
+    "message_events",
+    metadata,
+    sa.Column(
+        "message_id",
+        sa.String(34),
+        sa.ForeignKey("messages.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("seq", sa.Integer(), primary_key=True),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("details", Json, nullable=False),
+)
+
+idempotency_keys: Final = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(128), nullable=False),
+    sa.Column("message_id", sa.String(34), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
+webhook_outbox: Final = sa.Table(
+    "webhook_outbox",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("message_id", sa.String(34), nullable=True),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("sequence", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.Index(
+        "ix_webhook_outbox_due",
+        "next_attempt_at",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+    sa.Index("ix_webhook_outbox_account_created", "account_id", "created_at", "id"),
+    sa.Index("ix_webhook_outbox_message_id", "message_id"),
+)
+
+webhook_attempts: Final = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column(
+        "delivery_id",
+        sa.String(34),
+        sa.ForeignKey("webhook_outbox.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("number", sa.Integer(), primary_key=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("status_code", sa.SmallInteger(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("duration_ms", sa.Integer(), nullable=True),
+)
