@@ -55,6 +55,7 @@ from marconi.store.model import (
     WebhookStatus,
 )
 from marconi.store.schema import (
+    UtcDateTime,
     accounts,
     api_keys,
     early_receipts,
@@ -766,7 +767,12 @@ class SqlStore:
                 await conn.execute(
                     messages.update()
                     .where(messages.c.id == message_id, messages.c.account_id == account_id)
-                    .values(body=None, redacted_at=sa.func.coalesce(messages.c.redacted_at, now))
+                    .values(
+                        body=None,
+                        redacted_at=sa.func.coalesce(
+                            messages.c.redacted_at, sa.literal(now, UtcDateTime())
+                        ),
+                    )
                     .returning(*messages.c)
                 )
             ).one()
