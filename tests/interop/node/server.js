@@ -60,6 +60,7 @@ function sendReceipt(session, submit, messageId) {
 }
 
 function deliverMessages(session, messages) {
+	let total = 0;
 	messages.forEach(function (message, index) {
 		const coding = message.coding || 'gsm';
 		const reference = message.reference || nextReference++ % 256;
@@ -82,8 +83,10 @@ function deliverMessages(session, messages) {
 				emit('mo_resp', { ref: ref, part: partIndex + 1, command_status: resp.command_status });
 			});
 			emit('mo_sent', { ref: ref, part: partIndex + 1, parts: parts.length });
+			total += 1;
 		});
 	});
+	emit('mo_batch_sent', { messages: messages.length, parts: total });
 }
 
 function handleBind(session, pdu) {
