@@ -13,6 +13,7 @@ from marconi.smpp.codec import (
     decode,
     encode,
 )
+from marconi.smpp.connection import Clock, SmppConnection, UnexpectedPdu
 from marconi.smpp.constants import (
     HEADER_LENGTH,
     INTERFACE_VERSION,
@@ -32,6 +33,7 @@ from marconi.smpp.constants import (
     TlvType,
     Ton,
 )
+from marconi.smpp.event import ConnectionClosed, Event, ProtocolViolation, ResponseTimedOut
 from marconi.smpp.pdu import (
     PDU_CLASSES,
     AlertNotification,
@@ -69,9 +71,12 @@ from marconi.smpp.pdu import (
     UnsuccessSme,
     response_to,
 )
+from marconi.smpp.session import BOUND_STATES, RESPONSE_OF, TRANSITIONS, Role, SessionState
 from marconi.smpp.tlv import NO_TLVS, Tlvs, TlvValue
+from marconi.smpp.window import Outstanding, Window
 
 __all__ = [
+    "BOUND_STATES",
     "DEFAULT_MAX_COMMAND_LENGTH",
     "HEADER_LENGTH",
     "INTERFACE_VERSION",
@@ -79,7 +84,9 @@ __all__ = [
     "MAX_SHORT_MESSAGE",
     "NO_TLVS",
     "PDU_CLASSES",
+    "RESPONSE_OF",
     "TLV_TYPES",
+    "TRANSITIONS",
     "AlertNotification",
     "BindReceiver",
     "BindReceiverResp",
@@ -89,8 +96,10 @@ __all__ = [
     "BindTransmitterResp",
     "CancelSm",
     "CancelSmResp",
+    "Clock",
     "CommandId",
     "CommandStatus",
+    "ConnectionClosed",
     "DataCoding",
     "DataSm",
     "DataSmResp",
@@ -102,14 +111,17 @@ __all__ = [
     "EnquireLink",
     "EnquireLinkResp",
     "EsmClass",
+    "Event",
     "FramingError",
     "GenericNack",
     "InvalidPdu",
     "MessageState",
     "Npi",
     "Outbind",
+    "Outstanding",
     "Pdu",
     "PriorityFlag",
+    "ProtocolViolation",
     "QuerySm",
     "QuerySmResp",
     "RegisteredDelivery",
@@ -117,7 +129,11 @@ __all__ = [
     "ReplaceSmResp",
     "Request",
     "Response",
+    "ResponseTimedOut",
+    "Role",
+    "SessionState",
     "SmeAddress",
+    "SmppConnection",
     "SubmitMulti",
     "SubmitMultiResp",
     "SubmitSm",
@@ -129,7 +145,9 @@ __all__ = [
     "Ton",
     "Unbind",
     "UnbindResp",
+    "UnexpectedPdu",
     "UnsuccessSme",
+    "Window",
     "decode",
     "encode",
     "response_to",

@@ -83,6 +83,7 @@ _COMMAND_IDS: Final[dict[int, int]] = {int(c): c for c in CommandId}
 
 _Buffer: TypeAlias = bytes
 _BodyDecoder: TypeAlias = Callable[[_Buffer, int, int, int, int], Pdu]
+_Encoder: TypeAlias = Callable[[Pdu, int], bytes]
 
 
 class FramingError(RemoteProtocolError):
@@ -223,7 +224,7 @@ def _frame(command_id: int, status: int, sequence_number: int, body: bytes) -> b
 # --- hot path: submit_sm / deliver_sm and their responses, header-only PDUs -------------------
 
 
-def _encode_sm(pdu: SubmitSm | DeliverSm) -> bytes:
+def _encode_sm(pdu: SubmitSm | DeliverSm, seq: int) -> bytes:
     try:
         service_type = pdu.service_type.encode("latin-1")
         source_addr = pdu.source_addr.encode("latin-1")
@@ -271,11 +272,9 @@ def _encode_sm(pdu: SubmitSm | DeliverSm) -> bytes:
     if pdu.tlvs._items:
         body += _encode_tlvs(pdu.tlvs)
     try:
-        return (
-            _HEADER.pack(HEADER_LENGTH + len(body), pdu.command_id, 0, pdu.sequence_number) + body
-        )
+        return _HEADER.pack(HEADER_LENGTH + len(body), pdu.command_id, 0, seq) + body
     except struct.error:
-        return _frame(pdu.command_id, 0, pdu.sequence_number, body)
+        return _frame(pdu.command_id, 0, seq, body)
 
 
 def _check_sm_fields(pdu: SubmitSm | DeliverSm) -> None:
@@ -369,8 +368,8 @@ def _decode_sm(make: Callable[..., Pdu]) -> _BodyDecoder:
     return decode
 
 
-def _encode_message_id_resp(maximum: int) -> Callable[[Pdu], bytes]:
-    def encode(pdu: Pdu) -> bytes:
+def _encode_message_id_resp(maximum: int) -> _Encoder:
+    def encode(pdu: Pdu, seq: int) -> bytes:
         assert isinstance(pdu, (SubmitSmResp, DeliverSmResp, DataSmResp))
         message_id = pdu.message_id
         tlvs = pdu.tlvs
@@ -381,7 +380,7 @@ def _encode_message_id_resp(maximum: int) -> Callable[[Pdu], bytes]:
             body = _text(message_id, maximum, "message_id") + b"\x00"
             if tlvs._items:
                 body += _encode_tlvs(tlvs)
-        return _frame(pdu.command_id, status, pdu.sequence_number, body)
+        return _frame(pdu.command_id, status, seq, body)
 
     return encode
 
@@ -403,12 +402,10 @@ def _decode_message_id_resp(make: Callable[..., Pdu]) -> _BodyDecoder:
     return decode
 
 
-def _encode_empty(pdu: Pdu) -> bytes:
+def _encode_empty(pdu: Pdu, seq: int) -> bytes:
     tlvs: Tlvs = pdu.tlvs  # type: ignore[attr-defined]
     status = pdu.command_status if isinstance(pdu, Response) else 0
-    return _frame(
-        pdu.command_id, status, pdu.sequence_number, _encode_tlvs(tlvs) if tlvs._items else b""
-    )
+    return _frame(pdu.command_id, status, seq, _encode_tlvs(tlvs) if tlvs._items else b"")
 
 
 def _decode_empty_request(make: Callable[..., Pdu]) -> _BodyDecoder:
@@ -523,8 +520,8 @@ _SPECS: Final[dict[type[Pdu], _Spec]] = {
 }
 
 
-def _encode_by_spec(spec: _Spec) -> Callable[[Pdu], bytes]:
-    def encode(pdu: Pdu) -> bytes:
+def _encode_by_spec(spec: _Spec) -> _Encoder:
+    def encode(pdu: Pdu, seq: int) -> bytes:
         status = pdu.command_status if isinstance(pdu, Response) else 0
         tlvs: Tlvs = pdu.tlvs  # type: ignore[attr-defined]
         parts: list[bytes] = []
@@ -546,7 +543,7 @@ def _encode_by_spec(spec: _Spec) -> Callable[[Pdu], bytes]:
                     parts.append(_encode_unsuccess(value))
             if tlvs._items:
                 parts.append(_encode_tlvs(tlvs))
-        return _frame(pdu.command_id, status, pdu.sequence_number, b"".join(parts))
+        return _frame(pdu.command_id, status, seq, b"".join(parts))
 
     return encode
 
@@ -708,7 +705,7 @@ def _decode_unsuccess(buf: _Buffer, pos: int, end: int) -> tuple[tuple[Unsuccess
 
 # --- dispatch ---------------------------------------------------------------------------------
 
-_ENCODERS: Final[dict[type[Pdu], Callable[[Pdu], bytes]]] = {
+_ENCODERS: Final[dict[type[Pdu], _Encoder]] = {
     SubmitSm: _encode_sm,  # type: ignore[dict-item]
     DeliverSm: _encode_sm,  # type: ignore[dict-item]
     SubmitSmResp: _encode_message_id_resp(65),
@@ -735,13 +732,17 @@ for _cls, _spec in _SPECS.items():
 assert set(_DECODERS) == set(PDU_CLASSES), "every PDU has a codec"
 
 
-def encode(pdu: Pdu) -> bytes:
-    """The wire bytes of ``pdu``; raises LocalProtocolError when a field cannot be encoded."""
+def encode(pdu: Pdu, sequence_number: int | None = None) -> bytes:
+    """The wire bytes of ``pdu``; raises LocalProtocolError when a field cannot be encoded.
+
+    ``sequence_number``, when given, goes in the header instead of ``pdu.sequence_number`` (so a
+    PDU built once can be sent under the number the connection assigns, without a copy).
+    """
     try:
         encoder = _ENCODERS[type(pdu)]
     except KeyError:
         raise LocalProtocolError(f"{type(pdu).__name__} is not an SMPP PDU") from None
-    return encoder(pdu)
+    return encoder(pdu, pdu.sequence_number if sequence_number is None else sequence_number)
 
 
 def _decode_body(buf: _Buffer, start: int, end: int, command_id: int, status: int, seq: int) -> Pdu:
