@@ -11,7 +11,7 @@ from marconi import __version__
 
 # Each module defines ``add_parser(subparsers)`` and sets ``func`` on the parser it adds;
 # ``func(args) -> int`` runs the command and returns the exit status.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("marconi.cli.segments",)
 
 
 def build_parser() -> argparse.ArgumentParser:
