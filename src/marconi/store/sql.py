@@ -15,8 +15,6 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from marconi.errors import Conflict, MarconiError, NotFound, StoreError
@@ -68,7 +66,7 @@ from marconi.store.schema import (
     webhook_attempts,
     webhook_outbox,
 )
-from marconi.store.transition import FINAL_PART_STATUSES, aggregate_parts, can_move
+from marconi.store.transition import ALLOWED, FINAL_PART_STATUSES, aggregate_parts
 
 __all__ = ["DEFAULT_CALLBACK_STATUSES", "SqlStore", "StatusPayload", "default_status_payload"]
 
@@ -103,6 +101,11 @@ _MUTABLE: Final = (
     "claimed_at",
 )
 _MAX_PAGE: Final = 500
+# For each target status, the statuses a message may move to it from.
+_MOVES_TO: Final = {
+    target: sorted(source.value for source, targets in ALLOWED.items() if target in targets)
+    for target in MessageStatus
+}
 
 
 def default_status_payload(message: Message, event: MessageEvent) -> str:
@@ -201,6 +204,35 @@ class SqlStore:
         self._closed = False
         self._insert_messages_sql = _raw_insert(messages, pg=self._pg)
         self._insert_events_sql = _raw_insert(message_events, pg=self._pg)
+        self._insert_webhooks_sql = _raw_insert(webhook_outbox, pg=self._pg)
+        self._insert_attempts_sql = _raw_insert(webhook_attempts, pg=self._pg)
+        self._upsert_parts_sql = _placeholders(
+            _raw_insert(message_parts, pg=False)
+            + " ON CONFLICT (message_id, part_number) DO UPDATE SET "
+            + ", ".join(
+                f"{name} = excluded.{name}"
+                for name in (
+                    "connector",
+                    "smsc_message_id",
+                    "status",
+                    "error_code",
+                    "submitted_at",
+                    "receipt_stat",
+                    "receipt_err",
+                    "receipt_raw",
+                    "receipt_at",
+                    "updated_at",
+                )
+            ),
+            pg=self._pg,
+        )
+        self._update_part_sql = _placeholders(
+            "UPDATE message_parts SET status = ?, receipt_stat = ?, receipt_err = ?,"
+            " receipt_raw = ?, receipt_at = ?, updated_at = ?"
+            " WHERE message_id = ? AND part_number = ?",
+            pg=self._pg,
+        )
+        self._time: Callable[[datetime | None], object] = _same if self._pg else _micros_or_none
 
     async def aclose(self) -> None:
         if self._closed:
@@ -240,9 +272,6 @@ class SqlStore:
 
     def _lock(self, query: sa.Select[Any]) -> sa.Select[Any]:
         return query.with_for_update() if self._pg else query
-
-    def _insert(self, table: sa.Table) -> Any:
-        return pg_dialect.insert(table) if self._pg else sqlite_dialect.insert(table)
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -622,7 +651,7 @@ class SqlStore:
             results.append(out)
         if message_rows:
             # The hot path: positional parameters straight to the driver, no per-row compiling.
-            time = _micros_or_none if not self._pg else _same
+            time = self._time
             await conn.exec_driver_sql(
                 self._insert_messages_sql, [_message_params(m, time) for m in message_rows]
             )
@@ -744,7 +773,7 @@ class SqlStore:
             if current.status not in (MessageStatus.SCHEDULED, MessageStatus.QUEUED):
                 raise Conflict(f"message {message_id} is {current.status} and cannot be canceled")
             changed = await self._apply_changes(
-                conn, [_Change(message_id, MessageStatus.CANCELED)], now
+                conn, [_Change(message_id, MessageStatus.CANCELED)], now, want=True
             )
             if message_id not in changed:
                 raise Conflict(f"message {message_id} was taken for sending")
@@ -821,7 +850,7 @@ class SqlStore:
             claimed = [r._mapping for r in rows]
             claimed.sort(key=lambda r: (-r["priority"], r["next_attempt_at"], r["id"]))
             details: dict[str, JsonValue] = {"worker": worker_id}
-            await self._record_events(conn, claimed, now, details)
+            await self._insert_events(conn, [(r, details) for r in claimed], now)
             results.append([_message(r) for r in claimed])
         return results
 
@@ -854,7 +883,9 @@ class SqlStore:
                 )
                 for i in stale
             ]
-            return len(await self._apply_changes(conn, changes, now)) if changes else 0
+            if not changes:
+                return 0
+            return len(await self._apply_changes(conn, changes, now, want=True))
 
         return await self._write(run)
 
@@ -999,26 +1030,27 @@ class SqlStore:
                     .values(smsc_message_id=None),
                     stale,
                 )
-        insert = self._insert(message_parts)
-        upsert = insert.on_conflict_do_update(
-            index_elements=[message_parts.c.message_id, message_parts.c.part_number],
-            set_={
-                name: getattr(insert.excluded, name)
-                for name in (
-                    "connector",
-                    "smsc_message_id",
-                    "status",
-                    "error_code",
-                    "submitted_at",
-                    "receipt_stat",
-                    "receipt_err",
-                    "receipt_raw",
-                    "receipt_at",
-                    "updated_at",
+        t = self._time
+        await conn.exec_driver_sql(
+            self._upsert_parts_sql,
+            [
+                (
+                    r["message_id"],
+                    r["part_number"],
+                    r["connector"],
+                    r["smsc_message_id"],
+                    r["status"],
+                    r["error_code"],
+                    t(now),
+                    None,
+                    None,
+                    None,
+                    None,
+                    t(now),
                 )
-            },
+                for r in part_rows
+            ],
         )
-        await conn.execute(upsert, part_rows)
         if pairs:
             e = early_receipts.c
             early = (
@@ -1107,27 +1139,20 @@ class SqlStore:
             await conn.execute(early_receipts.insert(), early_rows)
         if not touched:
             return outcomes
-        await conn.execute(
-            message_parts.update()
-            .where(p.message_id == sa.bindparam("b_mid"), p.part_number == sa.bindparam("b_pn"))
-            .values(
-                status=sa.bindparam("b_status"),
-                receipt_stat=sa.bindparam("b_stat"),
-                receipt_err=sa.bindparam("b_err"),
-                receipt_raw=sa.bindparam("b_raw"),
-                receipt_at=sa.bindparam("b_at"),
-                updated_at=sa.bindparam("b_at"),
-            ),
+        at = self._time(now)
+        await conn.exec_driver_sql(
+            self._update_part_sql,
             [
-                {
-                    "b_mid": r["message_id"],
-                    "b_pn": r["part_number"],
-                    "b_status": r["status"],
-                    "b_stat": r["receipt_stat"],
-                    "b_err": r["receipt_err"],
-                    "b_raw": r["receipt_raw"],
-                    "b_at": now,
-                }
+                (
+                    r["status"],
+                    r["receipt_stat"],
+                    r["receipt_err"],
+                    r["receipt_raw"],
+                    at,
+                    at,
+                    r["message_id"],
+                    r["part_number"],
+                )
                 for _, r in sorted(touched.items())
             ],
         )
@@ -1175,76 +1200,63 @@ class SqlStore:
     # -- transitions ---------------------------------------------------------------------------
 
     async def _apply_changes(
-        self, conn: AsyncConnection, changes: Sequence[_Change], now: datetime
-    ) -> dict[str, Message]:
-        """Apply the allowed ones, in order, each with an event row (and a status callback)."""
-        wanted = sorted({c.message_id for c in changes})
-        state: dict[str, Row] = {}
-        for chunk in _chunks(wanted, 500):
-            query = messages.select().where(messages.c.id.in_(chunk)).order_by(messages.c.id)
-            for r in await conn.execute(self._lock(query)):
-                state[r.id] = dict(r._mapping)
-        changed: dict[str, Row] = {}
-        events: list[tuple[Row, dict[str, JsonValue]]] = []
-        for change in changes:
-            row = state.get(change.message_id)
-            if row is None or not can_move(MessageStatus(row["status"]), change.status):
-                continue
-            row.update(change.fields)
-            row["status"] = change.status.value
-            row["event_seq"] += 1
-            row["updated_at"] = now
-            if change.status in FINAL_STATUSES:
-                row["done_at"] = now
-                row["claimed_by"] = None
-            changed[change.message_id] = row
-            events.append((dict(row), change.details))
-        if not changed:
-            return {}
-        await conn.execute(
-            messages.update()
-            .where(messages.c.id == sa.bindparam("b_id"))
-            .values({name: sa.bindparam(f"b_{name}") for name in _MUTABLE}),
-            [
-                {"b_id": i, **{f"b_{name}": row[name] for name in _MUTABLE}}
-                for i, row in sorted(changed.items())
-            ],
-        )
-        await self._insert_events(conn, events, now)
-        return {i: _message(row) for i, row in changed.items()}
-
-    async def _record_events(
         self,
         conn: AsyncConnection,
-        rows: Iterable[RowLike],
+        changes: Sequence[_Change],
         now: datetime,
-        details: dict[str, JsonValue],
-    ) -> None:
-        await self._insert_events(conn, [(r, details) for r in rows], now)
+        *,
+        want: bool = False,
+    ) -> dict[str, Message]:
+        """Apply the allowed ones, each with an event row (and a status callback).
+
+        Changes with the same target and fields run as one set-based UPDATE whose WHERE clause
+        holds the transition table, so a change that is not allowed (any more) simply matches
+        nothing; on PostgreSQL the UPDATE's row locks make that check safe between nodes.
+        Returns the changed messages when ``want``, else only their ids (mapped to nothing).
+        """
+        groups: dict[tuple[MessageStatus, tuple[tuple[str, Any], ...]], dict[str, _Change]] = {}
+        for change in changes:
+            key = (change.status, tuple(sorted(change.fields.items())))
+            groups.setdefault(key, {})[change.message_id] = change
+        events: list[tuple[RowLike, dict[str, JsonValue]]] = []
+        changed: dict[str, Message] = {}
+        m = messages.c
+        for (status, fields), group in groups.items():
+            values: dict[str, Any] = dict(fields)
+            values.update(status=status.value, event_seq=m.event_seq + 1, updated_at=now)
+            if status in FINAL_STATUSES:
+                values.update(done_at=now, claimed_by=None)
+            for chunk in _chunks(sorted(group), 500):
+                rows = await conn.execute(
+                    messages.update()
+                    .where(m.id.in_(chunk), m.status.in_(_MOVES_TO[status]))
+                    .values(values)
+                    .returning(*messages.c)
+                )
+                for r in rows:
+                    row = r._mapping
+                    events.append((row, group[row["id"]].details))
+                    if want:
+                        changed[row["id"]] = _message(row)
+        await self._insert_events(conn, events, now)
+        return changed
 
     async def _insert_events(
         self,
         conn: AsyncConnection,
         events: Sequence[tuple[RowLike, dict[str, JsonValue]]],
         now: datetime,
-    ) -> None:
+    ) -> int:
         if not events:
-            return
-        event_rows: list[Row] = []
-        hook_rows: list[Row] = []
+            return 0
+        at = self._time(now)
+        event_params: list[tuple[object, ...]] = []
+        hook_params: list[tuple[object, ...]] = []
         for row, details in events:
             status = MessageStatus(row["status"])
-            event_rows.append(
-                {
-                    "message_id": row["id"],
-                    "seq": row["event_seq"],
-                    "status": status.value,
-                    "at": now,
-                    "details": details,
-                }
-            )
+            encoded = json.dumps(details, separators=(",", ":")) if details else "{}"
+            event_params.append((row["id"], row["event_seq"], status.value, at, encoded))
             if row["status_callback"] and status in self._callback_statuses:
-                message = _message(row)
                 event = MessageEvent(
                     message_id=row["id"],
                     seq=row["event_seq"],
@@ -1252,22 +1264,38 @@ class SqlStore:
                     at=now,
                     details=details,
                 )
-                hook_rows.append(
-                    _webhook_row(
-                        NewWebhook(
-                            account_id=row["account_id"],
-                            url=row["status_callback"],
-                            event_type=STATUS_EVENT_TYPE,
-                            payload=self._status_payload(message, event),
-                            message_id=row["id"],
-                            sequence=row["event_seq"],
-                        ),
-                        now,
-                    )
+                hook = NewWebhook(
+                    account_id=row["account_id"],
+                    url=row["status_callback"],
+                    event_type=STATUS_EVENT_TYPE,
+                    payload=self._status_payload(_message(row), event),
+                    message_id=row["id"],
+                    sequence=row["event_seq"],
                 )
-        await conn.execute(message_events.insert(), event_rows)
-        if hook_rows:
-            await conn.execute(webhook_outbox.insert(), hook_rows)
+                hook_params.append(self._webhook_params(_webhook_row(hook, now)))
+        await conn.exec_driver_sql(self._insert_events_sql, event_params)
+        if hook_params:
+            await conn.exec_driver_sql(self._insert_webhooks_sql, hook_params)
+        return len(event_params)
+
+    def _webhook_params(self, row: Row) -> tuple[object, ...]:
+        t = self._time
+        return (
+            row["id"],
+            row["account_id"],
+            row["message_id"],
+            row["url"],
+            row["event_type"],
+            row["payload"],
+            row["sequence"],
+            row["status"],
+            row["attempts"],
+            t(row["next_attempt_at"]),
+            row["last_error"],
+            t(row["created_at"]),
+            t(row["updated_at"]),
+            t(row["delivered_at"]),
+        )
 
     # -- webhook outbox ------------------------------------------------------------------------
 
@@ -1326,79 +1354,61 @@ class SqlStore:
         conn: AsyncConnection,
         items: Sequence[tuple[tuple[WebhookAttemptResult, ...], datetime]],
     ) -> list[None]:
-        w = webhook_outbox.c
         for results, now in items:
-            wanted = sorted({r.delivery_id for r in results})
-            query = sa.select(w.id, w.attempts, w.status).where(w.id.in_(wanted)).order_by(w.id)
-            state = {r.id: dict(r._mapping) for r in await conn.execute(self._lock(query))}
-            attempt_rows: list[Row] = []
-            touched: set[str] = set()
-            for result in results:
-                row = state.get(result.delivery_id)
-                if row is None:
-                    continue
-                touched.add(result.delivery_id)
-                row["attempts"] += 1
-                attempt_rows.append(
-                    {
-                        "delivery_id": result.delivery_id,
-                        "number": row["attempts"],
-                        "at": now,
-                        "status_code": result.status_code,
-                        "error": result.error,
-                        "duration_ms": result.duration_ms,
-                    }
+            await self._webhook_attempts(conn, results, now)
+        return [None] * len(items)
+
+    async def _webhook_attempts(
+        self, conn: AsyncConnection, results: Sequence[WebhookAttemptResult], now: datetime
+    ) -> None:
+        w = webhook_outbox.c
+        by_id = {r.delivery_id: r for r in results}  # one attempt per delivery and call
+        delivered = sorted(i for i, r in by_id.items() if r.ok)
+        attempt_numbers: dict[str, int] = {}
+        for chunk in _chunks(delivered, 500):
+            # The common case, set-based: every delivered row gets the same values.
+            rows = await conn.execute(
+                webhook_outbox.update()
+                .where(w.id.in_(chunk))
+                .values(
+                    status=WebhookStatus.DELIVERED.value,
+                    attempts=w.attempts + 1,
+                    next_attempt_at=None,
+                    last_error=None,
+                    delivered_at=now,
+                    updated_at=now,
                 )
-                if result.ok:
-                    row.update(
-                        status=WebhookStatus.DELIVERED.value,
-                        next_attempt_at=None,
-                        last_error=None,
-                        delivered_at=now,
-                    )
-                elif result.next_attempt_at is not None:
-                    row.update(
-                        status=WebhookStatus.PENDING.value,
+                .returning(w.id, w.attempts)
+            )
+            attempt_numbers.update((r.id, r.attempts) for r in rows)
+        for delivery_id, result in sorted(by_id.items()):
+            if result.ok:
+                continue
+            retry = result.next_attempt_at is not None
+            row = (
+                await conn.execute(
+                    webhook_outbox.update()
+                    .where(w.id == delivery_id)
+                    .values(
+                        status=(WebhookStatus.PENDING if retry else WebhookStatus.DEAD).value,
+                        attempts=w.attempts + 1,
                         next_attempt_at=result.next_attempt_at,
                         last_error=result.error,
                         delivered_at=None,
+                        updated_at=now,
                     )
-                else:
-                    row.update(
-                        status=WebhookStatus.DEAD.value,
-                        next_attempt_at=None,
-                        last_error=result.error,
-                        delivered_at=None,
-                    )
-            if not attempt_rows:
-                continue
-            await conn.execute(webhook_attempts.insert(), attempt_rows)
-            await conn.execute(
-                webhook_outbox.update()
-                .where(w.id == sa.bindparam("b_id"))
-                .values(
-                    status=sa.bindparam("b_status"),
-                    attempts=sa.bindparam("b_attempts"),
-                    next_attempt_at=sa.bindparam("b_next"),
-                    last_error=sa.bindparam("b_error"),
-                    delivered_at=sa.bindparam("b_delivered"),
-                    updated_at=sa.bindparam("b_now"),
-                ),
-                [
-                    {
-                        "b_id": i,
-                        "b_status": r["status"],
-                        "b_attempts": r["attempts"],
-                        "b_next": r["next_attempt_at"],
-                        "b_error": r["last_error"],
-                        "b_delivered": r["delivered_at"],
-                        "b_now": now,
-                    }
-                    for i, r in sorted(state.items())
-                    if i in touched
-                ],
-            )
-        return [None] * len(items)
+                    .returning(w.id, w.attempts)
+                )
+            ).first()
+            if row is not None:
+                attempt_numbers[row.id] = row.attempts
+        at = self._time(now)
+        params = [
+            (i, n, at, by_id[i].status_code, by_id[i].error, by_id[i].duration_ms)
+            for i, n in sorted(attempt_numbers.items())
+        ]
+        if params:
+            await conn.exec_driver_sql(self._insert_attempts_sql, params)
 
     async def get_webhook_delivery(self, account_id: str, delivery_id: str) -> WebhookDelivery:
         async def run(conn: AsyncConnection) -> WebhookDelivery:
@@ -1542,6 +1552,14 @@ def _new_message(new: NewMessage, now: datetime) -> Message:
         claimed_by=None,
         claimed_at=None,
     )
+
+
+def _placeholders(sql: str, *, pg: bool) -> str:
+    """Our SQL is written with ``?``; asyncpg wants ``$1``, ``$2``, …"""
+    if not pg:
+        return sql
+    pieces = sql.split("?")
+    return "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
 
 
 def _raw_insert(table: sa.Table, *, pg: bool) -> str:
