@@ -427,6 +427,8 @@ def fitting_combinations(
 
     A national single shift table is only paired with a locking table when the default extension
     table would not do: a second shift element costs three octets in every part and saves none.
+    Of the single shift tables that fit one locking table, only one is returned: the characters
+    they escape are the same, and so is the cost.
     """
     if not characters <= NATIONAL_CHARACTERS:
         return []
@@ -440,9 +442,11 @@ def fitting_combinations(
             if locking is not None:
                 found.append((locking, None))
             continue
-        found.extend(
-            (locking, single) for single in allowed if rest <= _SINGLE_SHIFT_CHARACTERS[single]
-        )
+        singles = [single for single in allowed if rest <= _SINGLE_SHIFT_CHARACTERS[single]]
+        if singles:
+            # Every fitting single shift table escapes the same characters, so they cost the
+            # same: keep the locking table's own language, else the first.
+            found.append((locking, locking if locking in singles else singles[0]))
     return found
 
 
