@@ -71,6 +71,19 @@ from marconi.smpp.pdu import (
     UnsuccessSme,
     response_to,
 )
+from marconi.smpp.receipt import (
+    DeliveryReceipt,
+    InvalidReceipt,
+    ReceiptStatus,
+    format_receipt,
+    is_receipt,
+    message_id_forms,
+    message_ids_match,
+    normalize_message_id,
+    parse_receipt,
+    parse_receipt_text,
+    receipt_pdu,
+)
 from marconi.smpp.session import BOUND_STATES, RESPONSE_OF, TRANSITIONS, Role, SessionState
 from marconi.smpp.tlv import NO_TLVS, Tlvs, TlvValue
 from marconi.smpp.window import Outstanding, Window
@@ -106,6 +119,7 @@ __all__ = [
     "Decoder",
     "DeliverSm",
     "DeliverSmResp",
+    "DeliveryReceipt",
     "DestFlag",
     "DistributionList",
     "EnquireLink",
@@ -115,6 +129,7 @@ __all__ = [
     "FramingError",
     "GenericNack",
     "InvalidPdu",
+    "InvalidReceipt",
     "MessageState",
     "Npi",
     "Outbind",
@@ -124,6 +139,7 @@ __all__ = [
     "ProtocolViolation",
     "QuerySm",
     "QuerySmResp",
+    "ReceiptStatus",
     "RegisteredDelivery",
     "ReplaceSm",
     "ReplaceSmResp",
@@ -150,5 +166,13 @@ __all__ = [
     "Window",
     "decode",
     "encode",
+    "format_receipt",
+    "is_receipt",
+    "message_id_forms",
+    "message_ids_match",
+    "normalize_message_id",
+    "parse_receipt",
+    "parse_receipt_text",
+    "receipt_pdu",
     "response_to",
 ]
