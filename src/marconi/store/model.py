@@ -31,6 +31,7 @@ __all__ = [
     "Receipt",
     "ReceiptOutcome",
     "RetryLater",
+    "StatusChange",
     "Submitted",
     "SubmittedPart",
     "Unset",
@@ -214,6 +215,24 @@ class MessageEvent:
     seq: int
     status: MessageStatus
     at: datetime
+    details: Mapping[str, JsonValue]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusChange:
+    """One status move of a message, as a status callback reports it."""
+
+    message_id: str
+    account_id: str
+    status: MessageStatus
+    sequence: int  # the event's seq: receivers order and deduplicate by it
+    at: datetime
+    to_addr: str
+    from_addr: str
+    segments: int
+    connector: str | None
+    error_code: str | None
+    error_message: str | None
     details: Mapping[str, JsonValue]
 
 

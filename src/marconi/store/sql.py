@@ -45,6 +45,7 @@ from marconi.store.model import (
     Receipt,
     ReceiptOutcome,
     RetryLater,
+    StatusChange,
     Submitted,
     Unset,
     WebhookAttempt,
@@ -74,18 +75,37 @@ T = TypeVar("T")
 Row = dict[str, Any]
 RowLike = Mapping[Any, Any]
 
-StatusPayload = Callable[[Message, MessageEvent], str]
-"""Renders the body of a status callback for one event of a message."""
+StatusPayload = Callable[[StatusChange], str]
+"""Renders the body of a status callback."""
 
-# Every status a message can reach after it was accepted.
+# Every status a message can reach after it was accepted, except ``sending``: it lasts the
+# milliseconds between a claim and the SMSC's answer, and reporting it would add half again to
+# the webhook traffic. Pass ``callback_statuses`` to include it.
 DEFAULT_CALLBACK_STATUSES: Final = frozenset(MessageStatus) - {
     MessageStatus.QUEUED,
     MessageStatus.SCHEDULED,
     MessageStatus.RECEIVED,
+    MessageStatus.SENDING,
 }
 STATUS_EVENT_TYPE: Final = "message.status"
 
-_MESSAGE_FIELDS: Final = tuple(c.name for c in messages.columns)
+# What a transition needs back to write its event and status callback.
+_CHANGE_COLUMNS: Final = tuple(
+    messages.c[name]
+    for name in (
+        "id",
+        "account_id",
+        "status",
+        "event_seq",
+        "status_callback",
+        "to_addr",
+        "from_addr",
+        "segments",
+        "connector",
+        "error_code",
+        "error_message",
+    )
+)
 _MUTABLE: Final = (
     "status",
     "event_seq",
@@ -108,29 +128,60 @@ _MOVES_TO: Final = {
 }
 
 
-def default_status_payload(message: Message, event: MessageEvent) -> str:
+def default_status_payload(change: StatusChange) -> str:
     body: dict[str, JsonValue] = {
         "type": STATUS_EVENT_TYPE,
-        "message_id": message.id,
-        "account_id": message.account_id,
-        "status": event.status.value,
-        "sequence": event.seq,
-        "timestamp": event.at.isoformat().replace("+00:00", "Z"),
-        "to": message.to_addr,
-        "from": message.from_addr,
-        "segments": message.segments,
-        "error_code": message.error_code,
-        "error_message": message.error_message,
-        "details": dict(event.details),
+        "message_id": change.message_id,
+        "account_id": change.account_id,
+        "status": change.status.value,
+        "sequence": change.sequence,
+        "timestamp": change.at.isoformat().replace("+00:00", "Z"),
+        "to": change.to_addr,
+        "from": change.from_addr,
+        "segments": change.segments,
+        "connector": change.connector,
+        "error_code": change.error_code,
+        "error_message": change.error_message,
+        "details": dict(change.details),
     }
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
+_STATUS: Final = {s.value: s for s in MessageStatus}
+_DIRECTION: Final = {d.value: d for d in Direction}
+
+
 def _message(row: RowLike) -> Message:
-    values = {name: row[name] for name in _MESSAGE_FIELDS}
-    values["status"] = MessageStatus(values["status"])
-    values["direction"] = Direction(values["direction"])
-    return Message(**values)
+    return Message(
+        id=row["id"],
+        account_id=row["account_id"],
+        direction=_DIRECTION[row["direction"]],
+        from_addr=row["from_addr"],
+        to_addr=row["to_addr"],
+        body=row["body"],
+        status=_STATUS[row["status"]],
+        encoding=row["encoding"],
+        segments=row["segments"],
+        data_coding=row["data_coding"],
+        priority=row["priority"],
+        send_at=row["send_at"],
+        expires_at=row["expires_at"],
+        next_attempt_at=row["next_attempt_at"],
+        attempts=row["attempts"],
+        connector=row["connector"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        status_callback=row["status_callback"],
+        metadata=row["metadata"],
+        event_seq=row["event_seq"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        sent_at=row["sent_at"],
+        done_at=row["done_at"],
+        redacted_at=row["redacted_at"],
+        claimed_by=row["claimed_by"],
+        claimed_at=row["claimed_at"],
+    )
 
 
 def _account(row: RowLike) -> Account:
@@ -1097,7 +1148,9 @@ class SqlStore:
     ) -> list[ReceiptOutcome]:
         p = message_parts.c
         pairs = sorted({(r.connector, r.smsc_message_id) for r in receipts})
-        query = message_parts.select().where(sa.tuple_(p.connector, p.smsc_message_id).in_(pairs))
+        query = sa.select(
+            p.message_id, p.part_number, p.connector, p.smsc_message_id, p.status
+        ).where(sa.tuple_(p.connector, p.smsc_message_id).in_(pairs))
         found = {
             (r.connector, r.smsc_message_id): dict(r._mapping)
             for r in await conn.execute(self._lock(query))
@@ -1226,12 +1279,13 @@ class SqlStore:
             values.update(status=status.value, event_seq=m.event_seq + 1, updated_at=now)
             if status in FINAL_STATUSES:
                 values.update(done_at=now, claimed_by=None)
+            returning = tuple(messages.c) if want else _CHANGE_COLUMNS
             for chunk in _chunks(sorted(group), 500):
                 rows = await conn.execute(
                     messages.update()
                     .where(m.id.in_(chunk), m.status.in_(_MOVES_TO[status]))
                     .values(values)
-                    .returning(*messages.c)
+                    .returning(*returning)
                 )
                 for r in rows:
                     row = r._mapping
@@ -1252,23 +1306,35 @@ class SqlStore:
         at = self._time(now)
         event_params: list[tuple[object, ...]] = []
         hook_params: list[tuple[object, ...]] = []
+        encoded: dict[int, str] = {}  # many events share one details dict: encode it once
         for row, details in events:
-            status = MessageStatus(row["status"])
-            encoded = json.dumps(details, separators=(",", ":")) if details else "{}"
-            event_params.append((row["id"], row["event_seq"], status.value, at, encoded))
+            status = _STATUS[row["status"]]
+            text = encoded.get(id(details))
+            if text is None:
+                text = encoded[id(details)] = (
+                    json.dumps(details, separators=(",", ":")) if details else "{}"
+                )
+            event_params.append((row["id"], row["event_seq"], status.value, at, text))
             if row["status_callback"] and status in self._callback_statuses:
-                event = MessageEvent(
+                change = StatusChange(
                     message_id=row["id"],
-                    seq=row["event_seq"],
+                    account_id=row["account_id"],
                     status=status,
+                    sequence=row["event_seq"],
                     at=now,
+                    to_addr=row["to_addr"],
+                    from_addr=row["from_addr"],
+                    segments=row["segments"],
+                    connector=row["connector"],
+                    error_code=row["error_code"],
+                    error_message=row["error_message"],
                     details=details,
                 )
                 hook = NewWebhook(
                     account_id=row["account_id"],
                     url=row["status_callback"],
                     event_type=STATUS_EVENT_TYPE,
-                    payload=self._status_payload(_message(row), event),
+                    payload=self._status_payload(change),
                     message_id=row["id"],
                     sequence=row["event_seq"],
                 )

@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
@@ -22,7 +23,7 @@ from marconi.store.sql import SqlStore
 PG_URL = os.environ.get("MARCONI_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
-OpenStore = Callable[[], Awaitable[SqlStore]]
+OpenStore = Callable[..., Awaitable[SqlStore]]
 
 
 async def _pg_reachable() -> str | None:
@@ -59,8 +60,8 @@ async def open_stores(
         schema = f"t_{secrets.token_hex(6)}"
         await run_migrations(url, schema=schema)
 
-    async def open_one() -> SqlStore:
-        store = await open_store(url, schema=schema)
+    async def open_one(**options: Any) -> SqlStore:
+        store = await open_store(url, schema=schema, **options)
         opened.append(store)
         return store
 

@@ -17,6 +17,7 @@ from marconi.store.model import (
     Receipt,
     ReceiptOutcome,
     RetryLater,
+    StatusChange,
     Submitted,
     SubmittedPart,
 )
@@ -291,12 +292,31 @@ async def test_status_callbacks_follow_every_event(store: SqlStore) -> None:
     deliveries = await store.claim_webhooks(
         10, now=later(3), lease_until=later(3) + timedelta(minutes=1)
     )
-    assert [d.message_id for d in deliveries] == [m.id] * 3
-    assert [d.sequence for d in deliveries] == [2, 3, 4]
+    assert [d.message_id for d in deliveries] == [m.id] * 2
+    assert [d.sequence for d in deliveries] == [3, 4]  # the event seqs of sent and delivered
     bodies = [json.loads(d.payload) for d in deliveries]
-    assert [b["status"] for b in bodies] == ["sending", "sent", "delivered"]
+    assert [b["status"] for b in bodies] == ["sent", "delivered"]
+    assert [b["sequence"] for b in bodies] == [3, 4]
     assert {b["message_id"] for b in bodies} == {m.id}
+    assert bodies[0]["connector"] == "c"
     assert all(d.url == "http://127.0.0.1:9/cb" for d in deliveries)
+
+
+async def test_callback_statuses_and_payload_are_the_callers_choice(
+    open_stores: OpenStore,
+) -> None:
+    def payload(change: StatusChange) -> str:
+        return f"{change.message_id}:{change.status}:{change.sequence}"
+
+    store = await open_stores(
+        callback_statuses=frozenset({S.SENDING, S.FAILED}), status_payload=payload
+    )
+    a = await account(store)
+    m = await queued(store, a.id, status_callback="http://127.0.0.1:9/cb")
+    await store.claim_batch(1, now=later(1), worker_id="w")
+    await store.record_submit_results([submitted(m, None)], now=later(2))
+    deliveries = await store.claim_webhooks(10, now=later(3), lease_until=later(60))
+    assert [d.payload for d in deliveries] == [f"{m.id}:sending:2", f"{m.id}:failed:3"]
 
 
 async def test_recycled_smsc_ids_belong_to_the_newest_submit(store: SqlStore) -> None:
