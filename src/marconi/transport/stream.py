@@ -16,7 +16,7 @@ import asyncio
 import socket
 import ssl as _ssl
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, cast
 
 from marconi.errors import ConnectError, TransportError
 
@@ -111,8 +111,8 @@ class TcpStream(asyncio.Protocol):
     # asyncio.Protocol callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self._chunks.append(data)
