@@ -867,7 +867,14 @@ class Decoder:
             return None
         end = pos + length
         self._pos = end
-        return _decode_body(buf, pos, end, command_id, status, seq)
+        decoder = _DECODERS.get(command_id)
+        if decoder is None:
+            return _decode_body(buf, pos, end, command_id, status, seq)  # raises InvalidPdu
+        try:
+            return decoder(buf, pos + HEADER_LENGTH, end, _STATUSES.get(status, status), seq)
+        except (_BodyError, IndexError, ValueError, struct.error):
+            # decode again on the slow path, which turns the failure into InvalidPdu
+            return _decode_body(buf, pos, end, command_id, status, seq)
 
     def _stash(self, buf: bytes, pos: int) -> None:
         """Keep the unconsumed tail aside until the frame it starts is complete."""

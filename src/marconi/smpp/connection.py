@@ -210,10 +210,11 @@ class SmppConnection:
             raise LocalProtocolError(f"sequence_number {seq} is outside 1..0x7FFFFFFF")
         if command_id in RESPONSE_OF:
             window = self._window
-            if window.full:
-                window.acquire(seq, command_id, 0.0)  # raises WindowFull
+            pending = window._pending
+            if len(pending) >= window._size or seq in pending:
+                window.acquire(seq, command_id, 0.0)  # raises WindowFull or LocalProtocolError
             data = encode(pdu, seq)
-            window.acquire(seq, command_id, self._clock())
+            pending[seq] = (command_id, self._clock())
         else:
             data = encode(pdu, seq)
         self._last_sequence_number = seq
