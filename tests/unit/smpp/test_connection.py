@@ -3,6 +3,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from marconi.errors import LocalProtocolError, WindowFull
 from marconi.smpp import (
@@ -46,6 +48,8 @@ from marconi.smpp import (
     encode,
 )
 from marconi.smpp.testing import ConnectionPair, FakeClock
+
+from .strategies import any_pdu
 
 
 def _decode_all(data: bytes) -> list[Pdu]:
@@ -623,3 +627,39 @@ def test_bind_response_variants_share_the_pair_helper() -> None:
     pair = ConnectionPair()
     response = pair.bind(BindTransceiver(sequence_number=7, system_id="x"))
     assert response == BindTransceiverResp(sequence_number=7, system_id="smsc")
+
+
+# --- fuzz ----------------------------------------------------------------------------------------
+
+_EVENT_TYPES = (Pdu, ProtocolViolation, ResponseTimedOut, ConnectionClosed)
+
+
+@settings(max_examples=150)
+@given(
+    role=st.sampled_from(list(Role)),
+    bind=st.booleans(),
+    chunks=st.lists(
+        st.one_of(st.binary(max_size=40), any_pdu.map(encode), any_pdu.map(encode)), max_size=12
+    ),
+    cut=st.integers(1, 64),
+)
+def test_whatever_the_peer_sends_the_connection_only_reports(
+    role: Role, bind: bool, chunks: list[bytes], cut: int
+) -> None:
+    pair = ConnectionPair()
+    if bind:
+        pair.bind()
+    conn = pair.esme if role is Role.ESME else pair.smsc
+    conn.events()
+    stream = b"".join(chunks)
+    closed = False
+    for i in range(0, len(stream), cut):
+        conn.receive_data(stream[i : i + cut])
+        conn.tick()
+        for event in conn.events():
+            assert isinstance(event, _EVENT_TYPES)
+            assert not closed, "nothing may follow ConnectionClosed"
+            closed = isinstance(event, ConnectionClosed)
+        conn.data_to_send()
+    assert closed == (conn.state is SessionState.CLOSED)
+    assert conn.state in SessionState
