@@ -16,27 +16,36 @@ from typing import ClassVar, Final, TypeVar
 from marconi.smpp.constants import INTERFACE_VERSION, CommandId, CommandStatus
 from marconi.smpp.tlv import NO_TLVS, Tlvs
 
-_P = TypeVar("_P", bound="Pdu")
+_T = TypeVar("_T")
+_MISSING = object()
 
 
-def _fast_init(cls: type[_P]) -> type[_P]:
+def _fast_init(cls: type[_T]) -> type[_T]:
     """Replace the dataclass ``__init__`` by one that sets slots through their descriptors.
 
     A frozen dataclass assigns each field through ``object.__setattr__``; writing the slot
     descriptors directly does the same work in about half the time, which matters on the
     submit/deliver path. ``_make`` is the positional twin that the decoder uses.
     """
-    fields = dataclasses.fields(cls)
-    namespace: dict[str, object] = {}
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    namespace: dict[str, object] = {"_missing": _MISSING}
+    sets = []
     for f in fields:
         namespace[f"_set_{f.name}"] = inspect.getattr_static(cls, f.name).__set__
-        namespace[f"_default_{f.name}"] = f.default
+        if f.default_factory is not dataclasses.MISSING:
+            namespace[f"_default_{f.name}"] = _MISSING
+            namespace[f"_factory_{f.name}"] = f.default_factory
+            value = f"_factory_{f.name}() if {f.name} is _missing else {f.name}"
+            sets.append(f"    _set_{f.name}(self, {value})\n")
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            sets.append(f"    _set_{f.name}(self, {f.name})\n")
     params = ", ".join(f"{f.name}=_default_{f.name}" for f in fields)
     names = ", ".join(f.name for f in fields)
-    sets = "".join(f"    _set_{f.name}(self, {f.name})\n" for f in fields)
+    body = "".join(sets)
     source = (
-        f"def __init__(self, *, {params}):\n{sets}"
-        f"def _make({names}):\n    self = _new(_cls)\n{sets}    return self\n"
+        f"def __init__(self, *, {params}):\n{body}"
+        f"def _make({names}):\n    self = _new(_cls)\n{body}    return self\n"
     )
     namespace["_new"] = object.__new__
     namespace["_cls"] = cls
@@ -451,7 +460,7 @@ PDU_CLASSES: Final[dict[int, type[Pdu]]] = {
 """The class of every PDU, by command_id."""
 
 for _cls in (SmeAddress, DistributionList, UnsuccessSme):
-    _fast_init(_cls)  # type: ignore[type-var]
+    _fast_init(_cls)
 
 
 def response_to(request: Request, command_status: int = CommandStatus.ESME_ROK) -> Response:

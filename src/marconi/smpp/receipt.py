@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -24,7 +25,7 @@ from typing import Final
 
 from marconi.errors import RemoteProtocolError
 from marconi.smpp.constants import EsmClass, MessageState, Tag
-from marconi.smpp.pdu import DataSm, DeliverSm
+from marconi.smpp.pdu import DataSm, DeliverSm, _fast_init
 from marconi.smpp.tlv import Tlvs
 
 
@@ -100,6 +101,7 @@ def parse_status(value: str) -> ReceiptStatus:
     return _STATUS_ALIASES.get(value.strip().upper(), ReceiptStatus.UNKNOWN)
 
 
+@_fast_init
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryReceipt:
     """What a delivery receipt says about one submitted message."""
@@ -168,34 +170,36 @@ def parse_receipt(pdu: DeliverSm | DataSm) -> DeliveryReceipt:
     return _parse(body, pdu.tlvs)
 
 
+# the layout most SMSCs send, read in one match; anything else takes the tolerant path
+_CANONICAL: Final = re.compile(
+    r"id:(\S+) sub:(\S*) dlvrd:(\S*) submit date:(\d*) done date:(\d*) stat:(\S*) err:(\S*)"
+    r" text:[ \t]*(.*)",
+    re.S,
+)
+_CANONICAL_KEYS: Final = ("id", "sub", "dlvrd", "submit date", "done date", "stat", "err", "text")
+
+
 def _parse(text: str | bytes, tlvs: Tlvs) -> DeliveryReceipt:
     raw = text.decode("latin-1") if isinstance(text, bytes) else text
-    raw = raw.replace("\x00", "")
-    head, echoed = raw, ""
-    found = _TEXT_KEY.search(raw)
-    if found is not None:
-        head, echoed = raw[: found.start()], raw[found.end() :].lstrip()
-    fields: dict[str, str] = {}
-    matches = list(_KEY.finditer(head))
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(head)
-        key = match.group(1).lower().replace("_", " ")
-        if key in ("submitdate", "donedate"):
-            key = key[:-4] + " date"
-        fields.setdefault(key, head[match.end() : end].strip())
-    if found is not None:
-        fields.setdefault("text", echoed)
+    if "\x00" in raw:
+        raw = raw.replace("\x00", "")
+    canonical = _CANONICAL.fullmatch(raw)
+    if canonical is not None:
+        fields = dict(zip(_CANONICAL_KEYS, canonical.groups(), strict=True))
+        echoed = fields["text"]
+    else:
+        fields, echoed = _fields(raw)
 
-    message_id = tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID) or fields.get("id", "")
+    message_id = (tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID) if tlvs else None) or fields.get("id", "")
     message_id = message_id.strip()
     if not message_id:
         raise InvalidReceipt(f"no message id in receipt {raw[:80]!r}")
-    state = tlvs.get_int(Tag.MESSAGE_STATE)
+    state = tlvs.get_int(Tag.MESSAGE_STATE) if tlvs else None
     if state is not None and state in _STATUS_OF:
         stat = _STATUS_OF[state]
     else:
         stat = parse_status(fields.get("stat", ""))
-    network_error = _network_error(tlvs.get_bytes(Tag.NETWORK_ERROR_CODE))
+    network_error = _network_error(tlvs.get_bytes(Tag.NETWORK_ERROR_CODE)) if tlvs else None
     err = fields.get("err", "")
     if not err and network_error is not None:
         err = f"{network_error[1]:03d}"
@@ -214,6 +218,25 @@ def _parse(text: str | bytes, tlvs: Tlvs) -> DeliveryReceipt:
     )
 
 
+def _fields(raw: str) -> tuple[dict[str, str], str]:
+    """Every ``key:value`` of a receipt text, and the echoed text after ``text:``."""
+    head, echoed = raw, ""
+    found = _TEXT_KEY.search(raw)
+    if found is not None:
+        head, echoed = raw[: found.start()], raw[found.end() :].lstrip()
+    fields: dict[str, str] = {}
+    matches = list(_KEY.finditer(head))
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(head)
+        key = match.group(1).lower().replace("_", " ")
+        if key in ("submitdate", "donedate"):
+            key = key[:-4] + " date"
+        fields.setdefault(key, head[match.end() : end].strip())
+    if found is not None:
+        fields.setdefault("text", echoed)
+    return fields, echoed
+
+
 def _count(value: str | None) -> int | None:
     if value is None:
         return None
@@ -227,6 +250,7 @@ def _network_error(value: bytes | None) -> tuple[int, int] | None:
     return value[0], int.from_bytes(value[1:], "big")
 
 
+@functools.lru_cache(maxsize=512)
 def parse_date(value: str) -> datetime | None:
     """``YYMMDDhhmm``, ``YYMMDDhhmmss`` or ``YYYYMMDDhhmmss``; None when absent or invalid."""
     digits = value.strip()
