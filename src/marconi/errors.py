@@ -8,6 +8,7 @@ The tree::
     ├─ EncodingError (also ValueError)
     ├─ StoreError ─ NotFound · Conflict
     ├─ ValidationError (bad input from a user: carries a code and a field)
+    ├─ AuthenticationError (missing, unknown, wrong or revoked credentials)
     └─ ConfigError
 
 Data travels in attributes (``.status``, ``.sequence_number``, ``.code``, ``.field``), never in
@@ -90,6 +91,10 @@ class ValidationError(MarconiError):
         self.message = message
         self.code = code
         self.field = field
+
+
+class AuthenticationError(MarconiError):
+    """Credentials that are missing, unknown, wrong or revoked; the message never says which."""
 
 
 class ConfigError(MarconiError):

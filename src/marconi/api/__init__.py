@@ -1,0 +1,7 @@
+"""The HTTP faces over the services: the native ``/v1`` API (and, later, ``twilio/``)."""
+
+from __future__ import annotations
+
+from marconi.api.app import ApiOptions, create_app
+
+__all__ = ["ApiOptions", "create_app"]

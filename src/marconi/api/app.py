@@ -1,0 +1,121 @@
+"""The ASGI application: health, the native ``/v1`` API and its OpenAPI document at ``/docs``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from marconi import __version__
+from marconi.api.auth import Authenticator
+from marconi.api.body import validation_error
+from marconi.api.problem import ApiError, problem, problem_for
+from marconi.api.ratelimit import RateLimiter
+from marconi.api.v1 import v1_router
+from marconi.config import Settings
+from marconi.errors import MarconiError
+from marconi.services import Services
+
+__all__ = ["ApiOptions", "create_app"]
+
+_HTTP_CODES: Final = {404: "not_found", 405: "method_not_allowed"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiOptions:
+    rate_limit: float | None = 100.0
+    """Requests a second each key may make on average; None: no limit."""
+    rate_burst: int = 200
+    """Requests a key may make at once before the average applies."""
+    max_body_bytes: int = 64 * 1024
+    """Larger request bodies are refused with 413."""
+
+
+def create_app(
+    settings: Settings, services: Services, *, options: ApiOptions | None = None
+) -> FastAPI:
+    """The API over ``services``. It owns nothing: whoever built the services closes them."""
+    options = options or ApiOptions()
+    app = FastAPI(
+        title="Marconi",
+        version=__version__,
+        description=(
+            "Send and receive SMS. Authenticate with an API key as HTTP Basic (key id as the "
+            "user, secret as the password) or `Authorization: Bearer <key id>:<secret>`. Errors "
+            "are `application/problem+json` with a stable `code` and the `field` to fix."
+        ),
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    limiter = (
+        RateLimiter(rate=options.rate_limit, burst=options.rate_burst)
+        if options.rate_limit is not None
+        else None
+    )
+    authenticate = Authenticator(keys=services.keys, limiter=limiter)
+    app.include_router(v1_router(services, authenticate, max_body_bytes=options.max_body_bytes))
+    app.state.settings = settings
+
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    async def healthz() -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="The database is reachable",
+        responses={503: {"description": "The database cannot be reached."}},
+    )
+    async def readyz() -> Response:
+        await services.ready()
+        return Response(b'{"status":"ready"}', media_type="application/json")
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        return problem_for(exc)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        detail = "no such resource" if exc.status_code == 404 else str(exc.detail)
+        return problem(exc.status_code, detail, code=code, headers=exc.headers)
+
+    async def on_invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return problem_for(validation_error(exc.errors()))
+
+    app.add_exception_handler(MarconiError, on_error)
+    app.add_exception_handler(ApiError, on_error)
+    app.add_exception_handler(OSError, on_error)
+    app.add_exception_handler(TimeoutError, on_error)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(Exception, on_error)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "<key id>:<secret>",
+                },
+            }
+            schema["security"] = [{"basic": []}, {"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,98 @@
+"""Reading request bodies: JSON only, size-limited, valid UTF-8, an object at the top."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+import pydantic
+from starlette.requests import Request
+
+from marconi.api.problem import ApiError
+from marconi.errors import ValidationError
+
+__all__ = ["parse_model", "read_json"]
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+async def read_json(request: Request, *, max_bytes: int) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        raise ApiError(
+            415,
+            "send the body as JSON with 'Content-Type: application/json' "
+            f"(got {content_type or 'none'!r})",
+            code="unsupported_media_type",
+            field="Content-Type",
+        )
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"the body is not valid UTF-8 (byte {exc.start}); encode the JSON as UTF-8",
+            code="invalid_utf8",
+        ) from None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise ValidationError(
+            f"the body must be a JSON object, got {type(data).__name__}", code="invalid_body"
+        )
+    return data
+
+
+def _too_large(max_bytes: int) -> ApiError:
+    return ApiError(
+        413,
+        f"the request body is larger than {max_bytes} bytes",
+        code="request_too_large",
+    )
+
+
+_CODES = {
+    "extra_forbidden": "unknown_field",
+    "missing": "missing_field",
+    "literal_error": "invalid_value",
+    "string_too_short": "invalid_value",
+    "string_too_long": "too_long",
+}
+
+
+def parse_model(model: type[M], data: dict[str, Any]) -> M:
+    """``data`` validated into ``model``; the first problem becomes a ValidationError."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise validation_error(exc.errors(include_url=False)) from None
+
+
+def validation_error(errors: Any) -> ValidationError:
+    first = errors[0]
+    kind = str(first.get("type", ""))
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    field = ".".join(loc) or None
+    code = _CODES.get(kind, "invalid_type" if kind.endswith("_type") else "invalid_value")
+    if code == "unknown_field":
+        message = f"unknown field {field!r}; remove it (see the API reference for the fields)"
+    elif code == "missing_field":
+        message = f"{field} is required"
+    else:
+        message = f"{field}: {first.get('msg', 'invalid value')}"
+    return ValidationError(message, code=code, field=field)

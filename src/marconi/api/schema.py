@@ -1,0 +1,362 @@
+"""The shapes of the native API: request models (validated strictly, unknown fields refused) and
+response models (for the OpenAPI document), and the functions that turn records into JSON."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from marconi.services import MessageDetail, NewKey
+from marconi.services.message import BODY_MAX, METADATA_MAX_BYTES, VALIDITY_MAX
+from marconi.store.model import (
+    Account,
+    ApiKey,
+    Message,
+    MessageEvent,
+    MessagePart,
+    Number,
+)
+from marconi.text import TextAnalysis
+
+__all__ = [
+    "AccountIn",
+    "AccountOut",
+    "KeyIn",
+    "KeyOut",
+    "MessageIn",
+    "MessageOut",
+    "NumberIn",
+    "NumberPatch",
+    "PreviewIn",
+    "Problem",
+]
+
+_STRICT = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
+
+JSON = dict[str, Any]
+
+
+class MessageIn(BaseModel):
+    model_config = _STRICT
+
+    to: str = Field(
+        description="The destination phone number, in international form (E.164 is returned).",
+        examples=["+14155550100"],
+    )
+    from_: str | None = Field(
+        default=None,
+        alias="from",
+        description=(
+            "The sender: one of the account's numbers, short codes or alphanumeric sender IDs "
+            "(see /v1/numbers). Omitted: the account's first number."
+        ),
+        examples=["Marconi"],
+    )
+    body: str = Field(
+        description=f"The text, 1 to {BODY_MAX} characters; it is split into segments as needed.",
+        min_length=1,
+        examples=["Your code is 123456"],
+    )
+    status_callback: str | None = Field(
+        default=None,
+        description="An http(s) URL that receives a signed POST on every status change.",
+    )
+    validity_period: int | None = Field(
+        default=None,
+        description=f"Seconds after which an unsent message expires (1 to {VALIDITY_MAX}).",
+    )
+    send_at: str | None = Field(
+        default=None,
+        description=(
+            "Schedule the message: an RFC 3339 date-time with offset, in the future and at "
+            "most 35 days ahead."
+        ),
+        json_schema_extra={"format": "date-time"},
+    )
+    encoding: Literal["auto", "gsm7", "ucs2"] = Field(
+        default="auto",
+        description=(
+            "auto: GSM-7 (with national shift tables) when the text fits it, else UCS-2. "
+            "gsm7 refuses text that does not fit; ucs2 forces 16-bit."
+        ),
+    )
+    smart_encoding: bool = Field(
+        default=False,
+        description="Replace typographic look-alikes (curly quotes, dashes) to stay in GSM-7.",
+    )
+    metadata: dict[str, Any] | None = Field(
+        default=None,
+        description=f"Your own JSON object, kept with the message (at most {METADATA_MAX_BYTES} "
+        "bytes).",
+    )
+
+
+class PreviewIn(BaseModel):
+    model_config = _STRICT
+
+    body: str = Field(description="The text to measure.", min_length=1)
+    encoding: Literal["auto", "gsm7", "ucs2"] = "auto"
+    smart_encoding: bool = False
+
+
+class NumberIn(BaseModel):
+    model_config = _STRICT
+
+    number: str = Field(
+        description="A phone number (E.164), a short code (3-8 digits) or an alphanumeric "
+        "sender ID (1-11 GSM characters).",
+        examples=["+14155550100"],
+    )
+    inbound_webhook_url: str | None = Field(
+        default=None, description="Where inbound messages to this number are posted."
+    )
+    inbound_webhook_method: Literal["POST", "GET"] = "POST"
+    status_callback_url: str | None = Field(
+        default=None, description="Default status callback for messages sent from this number."
+    )
+
+
+class NumberPatch(BaseModel):
+    model_config = _STRICT
+
+    inbound_webhook_url: str | None = None
+    inbound_webhook_method: Literal["POST", "GET"] | None = None
+    status_callback_url: str | None = None
+
+
+class KeyIn(BaseModel):
+    model_config = _STRICT
+
+    name: str = Field(default="", max_length=100, description="A label for the key.")
+
+
+class AccountIn(BaseModel):
+    model_config = _STRICT
+
+    name: str = Field(default="", max_length=100, description="A label for the sub-account.")
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable, machine-readable error code (see docs/api.md).")
+    field: str | None = Field(description="The request field to fix, when there is one.")
+
+
+class EventOut(BaseModel):
+    seq: int
+    status: str
+    at: str
+    details: dict[str, Any]
+
+
+class PartOut(BaseModel):
+    part_number: int
+    connector: str
+    smsc_message_id: str | None
+    status: str
+    error_code: str | None
+    submitted_at: str
+    receipt_stat: str | None
+    receipt_err: str | None
+    receipt_at: str | None
+
+
+class MessageOut(BaseModel):
+    id: str = Field(description="SM followed by 32 hex digits.")
+    account_sid: str
+    direction: Literal["outbound", "inbound"]
+    from_: str = Field(alias="from")
+    to: str
+    body: str | None = Field(description="null once redacted.")
+    status: str
+    encoding: str
+    segments: int
+    price: str | None = Field(description="Known once the carrier reports it; null until then.")
+    price_unit: str | None
+    send_at: str | None
+    expires_at: str | None
+    status_callback: str | None
+    metadata: dict[str, Any]
+    error_code: str | None
+    error_message: str | None
+    created_at: str
+    updated_at: str
+    sent_at: str | None
+    done_at: str | None
+    redacted_at: str | None
+    events: list[EventOut] | None = Field(
+        default=None, description="The status timeline (GET /v1/messages/{id} only)."
+    )
+    parts: list[PartOut] | None = Field(
+        default=None, description="Segments as submitted (GET /v1/messages/{id} only)."
+    )
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class PreviewOut(BaseModel):
+    encoding: str
+    segments: int
+    characters: int
+    units: int
+    unit: str
+    per_segment: int
+    remaining: int = Field(description="Units still free in the last segment.")
+    non_gsm_characters: list[str]
+    replacements: list[dict[str, str]]
+    locking_shift: str | None
+    single_shift: str | None
+    data_coding: int
+
+
+class NumberOut(BaseModel):
+    id: str
+    account_sid: str
+    number: str
+    kind: Literal["e164", "short_code", "alphanumeric"]
+    inbound_webhook_url: str | None
+    inbound_webhook_method: str
+    status_callback_url: str | None
+    created_at: str
+    updated_at: str
+
+
+class ListOf(BaseModel):
+    items: list[Any]
+
+
+class KeyOut(BaseModel):
+    id: str
+    account_sid: str
+    name: str
+    created_at: str
+    revoked_at: str | None
+    last_used_at: str | None
+    secret: str | None = Field(default=None, description="Shown once, when the key is created.")
+    token: str | None = Field(
+        default=None, description="`id:secret`, for `Authorization: Bearer`; shown once."
+    )
+
+
+class AccountOut(BaseModel):
+    sid: str
+    parent_sid: str | None
+    name: str
+    status: str
+    created_at: str
+    updated_at: str
+    auth_token: str | None = Field(default=None, description="Shown once, at creation.")
+    key: KeyOut | None = Field(default=None, description="A first API key, at creation.")
+
+
+# -- records to JSON (datetimes are left to orjson) ----------------------------------------------
+
+
+def message_json(message: Message) -> JSON:
+    return {
+        "id": message.id,
+        "account_sid": message.account_id,
+        "direction": message.direction.value,
+        "from": message.from_addr,
+        "to": message.to_addr,
+        "body": message.body,
+        "status": message.status.value,
+        "encoding": message.encoding,
+        "segments": message.segments,
+        "price": None,
+        "price_unit": None,
+        "send_at": message.send_at,
+        "expires_at": message.expires_at,
+        "status_callback": message.status_callback,
+        "metadata": dict(message.metadata),
+        "error_code": message.error_code,
+        "error_message": message.error_message,
+        "created_at": message.created_at,
+        "updated_at": message.updated_at,
+        "sent_at": message.sent_at,
+        "done_at": message.done_at,
+        "redacted_at": message.redacted_at,
+    }
+
+
+def event_json(event: MessageEvent) -> JSON:
+    return {
+        "seq": event.seq,
+        "status": event.status.value,
+        "at": event.at,
+        "details": event.details,
+    }
+
+
+def part_json(part: MessagePart) -> JSON:
+    return {
+        "part_number": part.part_number,
+        "connector": part.connector,
+        "smsc_message_id": part.smsc_message_id,
+        "status": part.status.value,
+        "error_code": part.error_code,
+        "submitted_at": part.submitted_at,
+        "receipt_stat": part.receipt_stat,
+        "receipt_err": part.receipt_err,
+        "receipt_at": part.receipt_at,
+    }
+
+
+def detail_json(detail: MessageDetail) -> JSON:
+    data = message_json(detail.message)
+    data["events"] = [event_json(e) for e in detail.events]
+    data["parts"] = [part_json(p) for p in detail.parts]
+    return data
+
+
+def preview_json(analysis: TextAnalysis) -> JSON:
+    return analysis.to_dict()
+
+
+def number_json(number: Number) -> JSON:
+    return {
+        "id": number.id,
+        "account_sid": number.account_id,
+        "number": number.value,
+        "kind": number.kind.value,
+        "inbound_webhook_url": number.inbound_webhook_url,
+        "inbound_webhook_method": number.inbound_webhook_method,
+        "status_callback_url": number.status_callback_url,
+        "created_at": number.created_at,
+        "updated_at": number.updated_at,
+    }
+
+
+def key_json(key: ApiKey, new: NewKey | None = None) -> JSON:
+    data: JSON = {
+        "id": key.id,
+        "account_sid": key.account_id,
+        "name": key.name,
+        "created_at": key.created_at,
+        "revoked_at": key.revoked_at,
+        "last_used_at": key.last_used_at,
+    }
+    if new is not None:
+        data["secret"] = new.secret
+        data["token"] = new.token
+    return data
+
+
+def account_json(account: Account) -> JSON:
+    return {
+        "sid": account.id,
+        "parent_sid": account.parent_id,
+        "name": account.name,
+        "status": account.status.value,
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
+    }
