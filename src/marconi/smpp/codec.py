@@ -881,7 +881,10 @@ class Decoder:
         self._acc += memoryview(buf)[pos:]
         need = HEADER_LENGTH
         if len(self._acc) >= HEADER_LENGTH:
-            need = max(HEADER_LENGTH, _U32.unpack_from(self._acc)[0])
+            need = _U32.unpack_from(self._acc)[0]
+            if not HEADER_LENGTH <= need <= self._max:
+                # let next_pdu() see the header and refuse it, rather than wait for it
+                need = HEADER_LENGTH
         self._need = need
         self._buf = b""
         self._pos = 0

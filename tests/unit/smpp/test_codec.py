@@ -423,6 +423,17 @@ def test_stream_refuses_bad_command_length_for_good(length: int) -> None:
         decoder.next_pdu()
 
 
+def test_a_huge_command_length_is_refused_without_buffering_it() -> None:
+    decoder = Decoder(max_command_length=1024)
+    header = struct.pack(">IIII", 0xFFFFFFF0, 4, 0, 1)
+    for i in range(0, 16, 3):
+        decoder.feed(header[i : i + 3])
+    for _ in range(100):
+        decoder.feed(bytes(100))
+    with pytest.raises(FramingError):
+        decoder.next_pdu()
+
+
 def test_max_command_length_must_hold_a_header() -> None:
     with pytest.raises(ValueError, match="at least"):
         Decoder(max_command_length=8)
