@@ -73,11 +73,15 @@ def create_engines(
         reader = create_async_engine(url, pool_size=pool_size, max_overflow=0)
         _sqlite_setup(reader, synchronous=synchronous, begin="BEGIN")
         return writer, reader
-    connect_args: dict[str, Any] = {}
+    # Statements are prepared once per connection and run with lists of ids of every size;
+    # PostgreSQL's generic plans for them go wrong on tables that grew since the last ANALYZE
+    # (sequential scans per row). Planning each execution costs far less than that.
+    server_settings = {"plan_cache_mode": "force_custom_plan"}
     if schema is not None:
         if not _SCHEMA_NAME.match(schema):
             raise ConfigError(f"schema name {schema!r} must be lower-case letters, digits and _")
-        connect_args["server_settings"] = {"search_path": schema}
+        server_settings["search_path"] = schema
+    connect_args: dict[str, Any] = {"server_settings": server_settings}
     engine = create_async_engine(
         url,
         pool_size=pool_size,

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from marconi.errors import Conflict, MarconiError, NotFound, StoreError
 from marconi.store import ids
 from marconi.store.batch import GroupCommitter
+from marconi.store.bulk import bulk_insert, bulk_update
 from marconi.store.cursor import decode_cursor, encode_cursor
 from marconi.store.engine import Dialect
 from marconi.store.model import (
@@ -253,13 +254,15 @@ class SqlStore:
         self._status_payload = status_payload
         self._pg = dialect is Dialect.POSTGRESQL
         self._closed = False
-        self._insert_messages_sql = _raw_insert(messages, pg=self._pg)
-        self._insert_events_sql = _raw_insert(message_events, pg=self._pg)
-        self._insert_webhooks_sql = _raw_insert(webhook_outbox, pg=self._pg)
-        self._insert_attempts_sql = _raw_insert(webhook_attempts, pg=self._pg)
-        self._upsert_parts_sql = _placeholders(
-            _raw_insert(message_parts, pg=False)
-            + " ON CONFLICT (message_id, part_number) DO UPDATE SET "
+        pg = self._pg
+        self._insert_messages = bulk_insert(messages, pg=pg)
+        self._insert_event_rows = bulk_insert(message_events, pg=pg)
+        self._insert_webhooks = bulk_insert(webhook_outbox, pg=pg)
+        self._insert_attempts = bulk_insert(webhook_attempts, pg=pg)
+        self._upsert_parts = bulk_insert(
+            message_parts,
+            pg=pg,
+            suffix="ON CONFLICT (message_id, part_number) DO UPDATE SET "
             + ", ".join(
                 f"{name} = excluded.{name}"
                 for name in (
@@ -275,13 +278,12 @@ class SqlStore:
                     "updated_at",
                 )
             ),
-            pg=self._pg,
         )
-        self._update_part_sql = _placeholders(
-            "UPDATE message_parts SET status = ?, receipt_stat = ?, receipt_err = ?,"
-            " receipt_raw = ?, receipt_at = ?, updated_at = ?"
-            " WHERE message_id = ? AND part_number = ?",
-            pg=self._pg,
+        self._update_parts = bulk_update(
+            message_parts,
+            ["status", "receipt_stat", "receipt_err", "receipt_raw", "receipt_at", "updated_at"],
+            ["message_id", "part_number"],
+            pg=pg,
         )
         self._time: Callable[[datetime | None], object] = _same if self._pg else _micros_or_none
 
@@ -293,6 +295,15 @@ class SqlStore:
         await self._write_engine.dispose()
         if self._read_engine is not self._write_engine:
             await self._read_engine.dispose()
+
+    async def analyze(self) -> None:
+        """Refresh the query planner's statistics (PostgreSQL ANALYZE, SQLite PRAGMA optimize)."""
+        async with self._write_engine.connect() as conn:
+            if self._pg:
+                await conn.exec_driver_sql("ANALYZE")
+            else:
+                await conn.exec_driver_sql("PRAGMA optimize")
+            await conn.commit()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -640,11 +651,7 @@ class SqlStore:
                         messages,
                     )
                     .join(messages, messages.c.id == idempotency_keys.c.message_id)
-                    .where(
-                        sa.tuple_(idempotency_keys.c.account_id, idempotency_keys.c.key).in_(
-                            sorted(keys)
-                        )
-                    )
+                    .where(_pairs_in(idempotency_keys.c.account_id, idempotency_keys.c.key, keys))
                 )
             ).all()
             for r in found:
@@ -703,12 +710,9 @@ class SqlStore:
         if message_rows:
             # The hot path: positional parameters straight to the driver, no per-row compiling.
             time = self._time
-            await conn.exec_driver_sql(
-                self._insert_messages_sql, [_message_params(m, time) for m in message_rows]
-            )
-            await conn.exec_driver_sql(
-                self._insert_events_sql,
-                [(m.id, 1, m.status.value, time(m.created_at), "{}") for m in message_rows],
+            await self._insert_messages.run(conn, [_message_params(m, time) for m in message_rows])
+            await self._insert_event_rows.run(
+                conn, [(m.id, 1, m.status.value, time(m.created_at), "{}") for m in message_rows]
             )
         if key_rows:
             await conn.execute(idempotency_keys.insert(), key_rows)
@@ -1055,6 +1059,8 @@ class SqlStore:
         await self._apply_changes(conn, changes, now)
         if not part_rows:
             return
+        # One row per part: the newest outcome wins (an upsert may touch a row only once).
+        part_rows = list({(r["message_id"], r["part_number"]): r for r in part_rows}.values())
         pairs = sorted(
             {(r["connector"], r["smsc_message_id"]) for r in part_rows if r["smsc_message_id"]}
         )
@@ -1064,7 +1070,7 @@ class SqlStore:
             p = message_parts.c
             holders = await conn.execute(
                 sa.select(p.message_id, p.part_number).where(
-                    sa.tuple_(p.connector, p.smsc_message_id).in_(pairs)
+                    _pairs_in(p.connector, p.smsc_message_id, pairs)
                 )
             )
             stale = [
@@ -1082,8 +1088,8 @@ class SqlStore:
                     stale,
                 )
         t = self._time
-        await conn.exec_driver_sql(
-            self._upsert_parts_sql,
+        await self._upsert_parts.run(
+            conn,
             [
                 (
                     r["message_id"],
@@ -1107,7 +1113,7 @@ class SqlStore:
             early = (
                 await conn.execute(
                     early_receipts.select()
-                    .where(sa.tuple_(e.connector, e.smsc_message_id).in_(pairs))
+                    .where(_pairs_in(e.connector, e.smsc_message_id, pairs))
                     .order_by(e.id)
                 )
             ).all()
@@ -1150,7 +1156,7 @@ class SqlStore:
         pairs = sorted({(r.connector, r.smsc_message_id) for r in receipts})
         query = sa.select(
             p.message_id, p.part_number, p.connector, p.smsc_message_id, p.status
-        ).where(sa.tuple_(p.connector, p.smsc_message_id).in_(pairs))
+        ).where(_pairs_in(p.connector, p.smsc_message_id, pairs))
         found = {
             (r.connector, r.smsc_message_id): dict(r._mapping)
             for r in await conn.execute(self._lock(query))
@@ -1193,8 +1199,8 @@ class SqlStore:
         if not touched:
             return outcomes
         at = self._time(now)
-        await conn.exec_driver_sql(
-            self._update_part_sql,
+        await self._update_parts.run(
+            conn,
             [
                 (
                     r["status"],
@@ -1339,9 +1345,8 @@ class SqlStore:
                     sequence=row["event_seq"],
                 )
                 hook_params.append(self._webhook_params(_webhook_row(hook, now)))
-        await conn.exec_driver_sql(self._insert_events_sql, event_params)
-        if hook_params:
-            await conn.exec_driver_sql(self._insert_webhooks_sql, hook_params)
+        await self._insert_event_rows.run(conn, event_params)
+        await self._insert_webhooks.run(conn, hook_params)
         return len(event_params)
 
     def _webhook_params(self, row: Row) -> tuple[object, ...]:
@@ -1474,7 +1479,7 @@ class SqlStore:
             for i, n in sorted(attempt_numbers.items())
         ]
         if params:
-            await conn.exec_driver_sql(self._insert_attempts_sql, params)
+            await self._insert_attempts.run(conn, params)
 
     async def get_webhook_delivery(self, account_id: str, delivery_id: str) -> WebhookDelivery:
         async def run(conn: AsyncConnection) -> WebhookDelivery:
@@ -1620,22 +1625,6 @@ def _new_message(new: NewMessage, now: datetime) -> Message:
     )
 
 
-def _placeholders(sql: str, *, pg: bool) -> str:
-    """Our SQL is written with ``?``; asyncpg wants ``$1``, ``$2``, …"""
-    if not pg:
-        return sql
-    pieces = sql.split("?")
-    return "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
-
-
-def _raw_insert(table: sa.Table, *, pg: bool) -> str:
-    names = [c.name for c in table.columns]
-    marks = [f"${i}" for i in range(1, len(names) + 1)] if pg else ["?"] * len(names)
-    columns = ", ".join(f'"{n}"' for n in names)
-    # Names come from our own table metadata, never from input.
-    return f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join(marks)})'  # noqa: S608
-
-
 def _same(value: datetime | None) -> datetime | None:
     return value
 
@@ -1695,6 +1684,19 @@ def _webhook_row(new: NewWebhook, now: datetime, *, message_id: str | None = Non
         "updated_at": now,
         "delivered_at": None,
     }
+
+
+def _pairs_in(
+    first: sa.ColumnElement[str], second: sa.ColumnElement[Any], pairs: Iterable[tuple[str, Any]]
+) -> sa.ColumnElement[bool]:
+    """``(first, second) IN pairs``, written as one IN list per value of ``first`` so that
+    both databases use the two-column index (a row-value IN list defeats PostgreSQL's)."""
+    grouped: dict[str, list[Any]] = {}
+    for a, b in pairs:
+        grouped.setdefault(a, []).append(b)
+    return sa.or_(
+        *(sa.and_(first == a, second.in_(sorted(bs))) for a, bs in sorted(grouped.items()))
+    )
 
 
 def _chunks(values: Sequence[T], size: int) -> Iterable[Sequence[T]]:
