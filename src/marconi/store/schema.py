@@ -166,6 +166,7 @@ messages: Final = sa.Table(
         "ix_messages_queue",
         sa.text("priority DESC"),
         "next_attempt_at",
+        "id",
         sqlite_where=sa.text("status = 'queued'"),
         postgresql_where=sa.text("status = 'queued'"),
     ),

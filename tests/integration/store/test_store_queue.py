@@ -134,6 +134,16 @@ async def test_requeue_stale_hands_back_old_claims_only(store: SqlStore) -> None
     assert again[0].attempts == 2
 
 
+async def test_a_late_submit_result_still_counts_after_a_requeue(store: SqlStore) -> None:
+    a = await account(store)
+    m = await queued(store, a.id)
+    await store.claim_batch(1, now=later(1), worker_id="slow")
+    assert await store.requeue_stale(now=later(60), claimed_before=later(30)) == 1
+    await store.record_submit_results([submitted(m, "late")], now=later(61))
+    assert await status_of(store, m) is S.SENT
+    assert await store.claim_batch(5, now=later(62), worker_id="w") == []  # not sent twice
+
+
 async def test_submit_outcomes(store: SqlStore) -> None:
     a = await account(store)
     ok, retry, dead, late = [await queued(store, a.id) for _ in range(4)]

@@ -125,7 +125,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_messages_queue",
         "messages",
-        [sa.text("priority DESC"), "next_attempt_at"],
+        [sa.text("priority DESC"), "next_attempt_at", "id"],
         **_partial("queued"),
     )
     op.create_index("ix_messages_scheduled", "messages", ["send_at"], **_partial("scheduled"))
