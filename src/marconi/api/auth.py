@@ -42,7 +42,10 @@ class Authenticator:
         self._limiter = limiter
 
     async def __call__(self, request: Request) -> Principal:
-        header = request.headers.get("authorization")
+        return await self.check(request.headers.get("authorization"))
+
+    async def check(self, header: str | None) -> Principal:
+        """The principal an Authorization header names, after its rate limit."""
         if header is None:
             raise AuthenticationError("no credentials")
         identity, secret = parse_authorization(header)

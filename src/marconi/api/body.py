@@ -11,45 +11,65 @@ from starlette.requests import Request
 from marconi.api.problem import ApiError
 from marconi.errors import ValidationError
 
-__all__ = ["parse_model", "read_json"]
+__all__ = [
+    "check_content_type",
+    "check_length",
+    "parse_json",
+    "parse_model",
+    "read_json",
+    "too_large",
+    "validation_error",
+]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 async def read_json(request: Request, *, max_bytes: int) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "")
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media != "application/json" and not (
-        media.startswith("application/") and media.endswith("+json")
-    ):
-        raise ApiError(
-            415,
-            "send the body as JSON with 'Content-Type: application/json' "
-            f"(got {content_type or 'none'!r})",
-            code="unsupported_media_type",
-            field="Content-Type",
-        )
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > max_bytes:
-        raise _too_large(max_bytes)
+    check_content_type(request.headers.get("content-type", ""))
+    check_length(request.headers.get("content-length"), max_bytes)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise _too_large(max_bytes)
+            raise too_large(max_bytes)
         chunks.append(chunk)
-    raw = b"".join(chunks)
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            f"the body is not valid UTF-8 (byte {exc.start}); encode the JSON as UTF-8",
-            code="invalid_utf8",
-        ) from None
+    return parse_json(b"".join(chunks))
+
+
+def check_content_type(content_type: str) -> None:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        return
+    raise ApiError(
+        415,
+        "send the body as JSON with 'Content-Type: application/json' "
+        f"(got {content_type or 'none'!r})",
+        code="unsupported_media_type",
+        field="Content-Type",
+    )
+
+
+def check_length(content_length: str | None, max_bytes: int) -> None:
+    if content_length is not None and content_length.isdigit() and int(content_length) > max_bytes:
+        raise too_large(max_bytes)
+
+
+def parse_json(raw: bytes) -> dict[str, Any]:
+    """A JSON object from UTF-8 bytes, or ValidationError invalid_utf8 / invalid_json /
+    invalid_body."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise ValidationError(
+                f"the body is not valid UTF-8 (byte {bad.start}); encode the JSON as UTF-8",
+                code="invalid_utf8",
+            ) from None
         raise ValidationError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
     if not isinstance(data, dict):
         raise ValidationError(
@@ -58,7 +78,7 @@ async def read_json(request: Request, *, max_bytes: int) -> dict[str, Any]:
     return data
 
 
-def _too_large(max_bytes: int) -> ApiError:
+def too_large(max_bytes: int) -> ApiError:
     return ApiError(
         413,
         f"the request body is larger than {max_bytes} bytes",

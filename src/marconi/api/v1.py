@@ -17,9 +17,9 @@ from marconi.api.body import parse_model, read_json
 from marconi.errors import ValidationError
 from marconi.services import Principal, SendRequest, Services
 from marconi.services.message import parse_time
-from marconi.store.model import Direction, MessageStatus, Unset
+from marconi.store.model import Direction, Message, MessageStatus, Unset
 
-__all__ = ["v1_router"]
+__all__ = ["accept_message", "v1_router"]
 
 Authenticate = Callable[[Request], Awaitable[Principal]]
 
@@ -77,6 +77,30 @@ def _statuses(value: str | None) -> frozenset[MessageStatus]:
     return frozenset(result)
 
 
+async def accept_message(
+    services: Services, principal: Principal, data: dict[str, Any], idempotency_key: str | None
+) -> Message:
+    """``POST /v1/messages`` once the caller is known and the body parsed."""
+    payload = parse_model(s.MessageIn, data)
+    return await services.messages.send(
+        principal.account_id,
+        SendRequest(
+            to=payload.to,
+            from_=payload.from_,
+            body=payload.body,
+            status_callback=payload.status_callback,
+            validity_period=payload.validity_period,
+            send_at=None
+            if payload.send_at is None
+            else parse_time(payload.send_at, field="send_at"),
+            encoding=payload.encoding,
+            smart_encoding=payload.smart_encoding,
+            metadata=payload.metadata or {},
+            idempotency_key=idempotency_key,
+        ),
+    )
+
+
 def v1_router(services: Services, authenticate: Authenticate, *, max_body_bytes: int) -> APIRouter:
     router = APIRouter(prefix="/v1")
     messages = services.messages
@@ -114,25 +138,11 @@ def v1_router(services: Services, authenticate: Authenticate, *, max_body_bytes:
     )
     async def send_message(request: Request) -> Response:
         principal = await authenticate(request)
-        payload = parse_model(s.MessageIn, await body_of(request))
-        message = await messages.send(
-            principal.account_id,
-            SendRequest(
-                to=payload.to,
-                from_=payload.from_,
-                body=payload.body,
-                status_callback=payload.status_callback,
-                validity_period=payload.validity_period,
-                send_at=(
-                    None
-                    if payload.send_at is None
-                    else parse_time(payload.send_at, field="send_at")
-                ),
-                encoding=payload.encoding,
-                smart_encoding=payload.smart_encoding,
-                metadata=payload.metadata or {},
-                idempotency_key=request.headers.get("idempotency-key"),
-            ),
+        message = await accept_message(
+            services,
+            principal,
+            await body_of(request),
+            request.headers.get("idempotency-key"),
         )
         return _json(s.message_json(message), 201)
 
