@@ -137,10 +137,12 @@ def reassemble(parts: Iterable[Part]) -> list[Message]:
     return messages
 
 
-def node_messages(events: Iterable[Mapping[str, Any]]) -> dict[str, Message]:
-    """Reassembled messages from node-smpp events, keyed by destination address."""
+def node_messages(
+    events: Iterable[Mapping[str, Any]], *, by: str = "destination_addr"
+) -> dict[str, Message]:
+    """Reassembled messages from node-smpp events, keyed by destination (or source) address."""
     messages = reassemble(part_from_node_event(e) for e in events)
-    return {m.destination_addr: m for m in messages}
+    return {getattr(m, by): m for m in messages}
 
 
 def receipt_fields(text: str) -> dict[str, str]:
