@@ -68,7 +68,8 @@ def create_engines(
         if synchronous not in ("normal", "full"):
             raise ConfigError(f"sqlite synchronous must be normal or full, got {synchronous!r}")
         sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
-        writer = create_async_engine(url, pool_size=1, max_overflow=0)
+        # Every use ends in an explicit commit or rollback: no reset needed on return.
+        writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_reset_on_return=None)
         _sqlite_setup(writer, synchronous=synchronous, begin="BEGIN IMMEDIATE")
         reader = create_async_engine(url, pool_size=pool_size, max_overflow=0)
         _sqlite_setup(reader, synchronous=synchronous, begin="BEGIN")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -25,6 +27,23 @@ def test_ids_have_the_prefix_and_32_hex_digits() -> None:
     assert len({new_id(MESSAGE) for _ in range(1000)}) == 1000
     with pytest.raises(ValueError, match="two letters"):
         new_id("S")
+
+
+def test_a_forked_child_draws_other_random_bytes() -> None:
+    new_id(MESSAGE)  # fill the pool before forking
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        # Newer Pythons warn about fork() in a threaded process; the child only writes and exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write, new_id(MESSAGE, now_ms=0).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    assert child != new_id(MESSAGE, now_ms=0)
 
 
 @given(st.integers(0, 2**47), st.integers(1, 2**20))
