@@ -172,6 +172,10 @@ class MessageRepository(Protocol):
         """Erase the body; Conflict while the message still has to be sent."""
         ...
 
+    async def purge_idempotency_keys(self, *, created_before: datetime) -> int:
+        """Forget idempotency keys older than the retry window; returns how many."""
+        ...
+
 
 class MessageQueue(Protocol):
     """The dispatcher's side of the messages table."""
@@ -197,6 +201,10 @@ class MessageQueue(Protocol):
     async def apply_receipts(
         self, receipts: Sequence[Receipt], *, now: datetime
     ) -> list[ReceiptOutcome]: ...
+
+    async def expire_due(self, *, now: datetime, limit: int = 1000) -> int:
+        """Move scheduled and queued messages whose ``expires_at`` has passed to ``expired``."""
+        ...
 
     async def queue_depth(self) -> int:
         """Messages waiting to be sent: queued or sending."""

@@ -944,6 +944,35 @@ class SqlStore:
 
         return await self._write(run)
 
+    async def expire_due(self, *, now: datetime, limit: int = 1000) -> int:
+        async def run(conn: AsyncConnection) -> int:
+            m = messages.c
+            due = await conn.scalars(
+                sa.select(m.id)
+                .where(
+                    m.status.in_([MessageStatus.SCHEDULED.value, MessageStatus.QUEUED.value]),
+                    m.expires_at <= now,
+                )
+                .order_by(m.expires_at)
+                .limit(limit)
+            )
+            details: dict[str, JsonValue] = {"reason": "the validity period passed"}
+            changes = [_Change(i, MessageStatus.EXPIRED, {}, details) for i in due]
+            if not changes:
+                return 0
+            return len(await self._apply_changes(conn, changes, now, want=True))
+
+        return await self._write(run)
+
+    async def purge_idempotency_keys(self, *, created_before: datetime) -> int:
+        async def run(conn: AsyncConnection) -> int:
+            result = await conn.execute(
+                idempotency_keys.delete().where(idempotency_keys.c.created_at < created_before)
+            )
+            return int(result.rowcount)
+
+        return await self._write(run)
+
     async def queue_depth(self) -> int:
         async def run(conn: AsyncConnection) -> int:
             queued = await conn.scalar(

@@ -118,6 +118,17 @@ async def test_idempotency_key_returns_the_first_message(store: SqlStore) -> Non
     assert len((await store.list_messages(a.id)).items) == 1
 
 
+async def test_purged_idempotency_keys_are_forgotten(store: SqlStore) -> None:
+    a = await account(store)
+    old = await queued(store, a.id, at=later(0), idempotency_key="old", request_hash="h")
+    await queued(store, a.id, at=later(100), idempotency_key="new", request_hash="h")
+    assert await store.purge_idempotency_keys(created_before=later(50)) == 1
+    fresh = await queued(store, a.id, at=later(200), idempotency_key="old", request_hash="h")
+    assert fresh.id != old.id
+    kept = await queued(store, a.id, at=later(200), idempotency_key="new", request_hash="h")
+    assert kept.created_at == later(100)
+
+
 async def test_concurrent_retries_with_one_key_make_one_message(store: SqlStore) -> None:
     a = await account(store)
     results = await asyncio.gather(

@@ -116,6 +116,25 @@ async def test_concurrent_claimers_never_share_a_row(open_stores: OpenStore) -> 
     assert sorted(ids + [m.id for m in rest]) == sorted(m.id for m in made)
 
 
+async def test_expire_due(store: SqlStore) -> None:
+    a = await account(store)
+    short = await queued(store, a.id, expires_at=later(10))
+    scheduled = await queued(
+        store, a.id, status=S.SCHEDULED, send_at=later(30), expires_at=later(20)
+    )
+    lasting = await queued(store, a.id, expires_at=later(3600))
+    forever = await queued(store, a.id)
+    assert await store.expire_due(now=later(5)) == 0
+    assert await store.expire_due(now=later(25)) == 2
+    assert await status_of(store, short) is S.EXPIRED
+    assert await status_of(store, scheduled) is S.EXPIRED
+    last = (await store.list_events(a.id, short.id))[-1]
+    assert last.details == {"reason": "the validity period passed"}
+    claimed = await store.claim_batch(10, now=later(40), worker_id="w")
+    assert {m.id for m in claimed} == {lasting.id, forever.id}
+    assert await store.expire_due(now=later(7200)) == 0  # sending is the dispatcher's to expire
+
+
 async def test_requeue_stale_hands_back_old_claims_only(store: SqlStore) -> None:
     a = await account(store)
     m1 = await queued(store, a.id)
