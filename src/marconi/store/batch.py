@@ -21,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import sqlalchemy.exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from marconi.errors import MarconiError, StoreError
+from marconi.errors import Conflict, MarconiError, StoreError
 
 __all__ = ["BatchOp", "GroupCommitter"]
 
@@ -151,6 +151,10 @@ def _is_outage(exc: BaseException) -> bool:
 
 
 def _store_error(exc: BaseException) -> StoreError:
-    error = StoreError(f"the database failed the write: {type(exc).__name__}: {exc}")
+    error: StoreError
+    if isinstance(exc, sqlalchemy.exc.IntegrityError):
+        error = Conflict(f"the write conflicts with stored data: {exc.orig}")
+    else:
+        error = StoreError(f"the database failed the write: {type(exc).__name__}: {exc}")
     error.__cause__ = exc
     return error

@@ -1036,7 +1036,13 @@ class SqlStore:
                         _Change(
                             outcome.message_id,
                             MessageStatus.SENT,
-                            {"connector": outcome.connector, "sent_at": now, "claimed_by": None},
+                            {
+                                "connector": outcome.connector,
+                                "sent_at": now,
+                                "claimed_by": None,
+                                "error_code": None,  # an earlier try's error is history now
+                                "error_message": None,
+                            },
                             {"connector": outcome.connector, "parts": len(outcome.parts)},
                         )
                     )

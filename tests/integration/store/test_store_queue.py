@@ -9,6 +9,7 @@ from datetime import timedelta
 from tests.integration.store.conftest import T0, OpenStore
 from tests.integration.store.factory import account, later, new_message, queued
 
+from marconi.errors import Conflict
 from marconi.store.model import (
     Failed,
     Message,
@@ -190,6 +191,11 @@ async def test_submit_outcomes(store: SqlStore) -> None:
     assert waiting.error_code == "0x58"
     assert await store.claim_batch(10, now=later(29), worker_id="w") == []
     assert [m.id for m in await store.claim_batch(10, now=later(30), worker_id="w")] == [retry.id]
+    await store.record_submit_results([submitted(retry, "s3")], now=later(31))
+    retried = await store.get_message(a.id, retry.id)
+    assert retried.status is S.SENT
+    assert retried.error_code is None  # the earlier try's error does not stick
+    assert retried.attempts == 2
     failed = await store.get_message(a.id, dead.id)
     assert failed.status is S.FAILED
     assert failed.error_message == "invalid destination"
@@ -201,6 +207,19 @@ async def test_submit_outcomes(store: SqlStore) -> None:
         [RetryLater(message_id=dead.id, next_attempt_at=later(5))], now=later(6)
     )
     assert await status_of(store, dead) is S.FAILED
+
+
+async def test_a_message_of_an_unknown_account_is_a_conflict_of_its_own(store: SqlStore) -> None:
+    a = await account(store)
+    results = await asyncio.gather(
+        queued(store, a.id),
+        queued(store, "AC" + "9" * 32),
+        queued(store, a.id),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], Conflict)
+    assert not isinstance(results[0], BaseException)
+    assert not isinstance(results[2], BaseException)
 
 
 async def test_every_part_refused_fails_the_message(store: SqlStore) -> None:
