@@ -26,10 +26,13 @@ Behaviour, in one place:
   may not have accepted an in-flight message). With ``reconnect=True`` the client connects and
   binds again with exponential backoff. While it is not bound, ``submit`` raises TransportError at
   once; ``on_bound`` / ``on_unbound`` tell a dispatcher when the link is up or down.
-* **Inbound deliver_sm and data_sm** (receipts and MO) go to ``on_deliver_sm`` / ``on_data_sm``,
-  awaited one at a time in arrival order per connection; the value they return is the
-  command_status of the response sent for them (raise, and the SMSC gets ESME_RX_T_APPN, a
-  temporary error, so it delivers again later). Without a hook they are acknowledged with ESME_ROK.
+* **Inbound deliver_sm and data_sm** (receipts and MO) go to ``on_deliver_sm`` / ``on_data_sm``.
+  The hook is called as the PDU arrives; an ``async def`` hook's coroutine is then awaited, one at
+  a time in arrival order per connection, and a plain function's return value is used at once.
+  What the hook returns is the command_status of the response sent for the PDU (raise, and the
+  SMSC gets ESME_RX_T_APPN, a temporary error, so it delivers again later). If the connection
+  ends before the hook is done, no response can be sent and the SMSC will deliver again: hooks
+  must tolerate duplicates. Without a hook, deliver_sm and data_sm are acknowledged with ESME_ROK.
 * **enquire_link** goes out when the link has been idle for ``enquire_link_interval``; a peer that
   does not answer it within ``response_timeout`` is taken for dead and the connection is dropped.
 * :meth:`SmppClient.aclose` waits (briefly) for outstanding responses, sends unbind, waits briefly
@@ -67,7 +70,6 @@ from marconi.smpp import (
     DataSm,
     DataSmResp,
     DeliverSm,
-    DeliverSmResp,
     EnquireLink,
     GenericNack,
     Outbind,
@@ -95,11 +97,15 @@ __all__ = ["BindType", "DataSmHook", "DeliverSmHook", "SmppClient", "StateHook"]
 
 log = logging.getLogger(__name__)
 
-DeliverSmHook = Callable[[DeliverSm], Awaitable[int]]
-"""Handles a receipt or an MO message; returns the command_status to answer with."""
+DeliverSmHook = Callable[[DeliverSm], Awaitable[int] | int]
+"""Handles a receipt or an MO message; returns the command_status to answer with.
 
-DataSmHook = Callable[[DataSm], Awaitable[int]]
-"""Handles an inbound data_sm; returns the command_status to answer with."""
+An ``async def`` hook is awaited, one at a time per connection in arrival order; a plain function
+is called at once and its answer leaves with the next write (the fastest path, for hooks that only
+hand the PDU on)."""
+
+DataSmHook = Callable[[DataSm], Awaitable[int] | int]
+"""Handles an inbound data_sm; like :data:`DeliverSmHook`."""
 
 StateHook = Callable[["SmppClient"], None]
 """Told that the client is now bound, or no longer bound."""
@@ -203,7 +209,7 @@ class SmppClient:
         self._link: Link | None = None
         self._link_task: asyncio.Task[str] | None = None
         self._supervisor: asyncio.Task[None] | None = None
-        self._inbound: deque[tuple[Link, DeliverSm | DataSm]] = deque()
+        self._inbound: deque[tuple[Link, Request, Awaitable[int]]] = deque()
         self._inbound_wakeup: asyncio.Future[None] | None = None
         self._inbound_task: asyncio.Task[None] | None = None
         self._bound_event: asyncio.Event | None = None
@@ -518,20 +524,29 @@ class SmppClient:
     # -- inbound -----------------------------------------------------------------------------
 
     def _on_request(self, link: Link, pdu: Request) -> None:
-        if isinstance(pdu, DeliverSm):
-            if self.on_deliver_sm is None:
-                link.respond(DeliverSmResp(sequence_number=pdu.sequence_number))
-                return
-        elif isinstance(pdu, DataSm):
-            if self.on_data_sm is None:
-                link.respond(DataSmResp(sequence_number=pdu.sequence_number))
-                return
+        hook: DeliverSmHook | DataSmHook | None
+        if type(pdu) is DeliverSm:
+            hook = self.on_deliver_sm
+        elif type(pdu) is DataSm:
+            hook = self.on_data_sm
         elif isinstance(pdu, (Unbind, EnquireLink, Outbind, AlertNotification)):
             return  # the connection answered it (or it needs no answer)
         else:
             link.respond(response_to(pdu, CommandStatus.ESME_RINVCMDID))
             return
-        self._inbound.append((link, pdu))
+        if hook is None:
+            link.respond(response_to(pdu, CommandStatus.ESME_ROK))
+            return
+        try:
+            result = hook(pdu)  # type: ignore[arg-type]
+        except Exception:
+            log.exception("%s: inbound hook failed; answering ESME_RX_T_APPN", self.name)
+            result = CommandStatus.ESME_RX_T_APPN
+        if isinstance(result, int):
+            # a plain function answered at once: no task, and the response joins this write
+            link.respond(response_to(pdu, result))
+            return
+        self._inbound.append((link, pdu, result))
         if self._inbound_task is None or self._inbound_task.done():
             self._inbound_task = asyncio.get_running_loop().create_task(
                 self._inbound_worker(), name=f"smpp-inbound {self.name}"
@@ -556,22 +571,15 @@ class SmppClient:
                 finally:
                     self._inbound_wakeup = None
                 continue
-            link, pdu = inbound.popleft()
-            if link.closed:
-                continue  # cannot be answered any more; the SMSC will deliver it again
+            link, pdu, pending = inbound.popleft()
             status: int
             try:
-                if isinstance(pdu, DeliverSm):
-                    assert self.on_deliver_sm is not None
-                    status = int(await self.on_deliver_sm(pdu))
-                else:
-                    assert isinstance(pdu, DataSm)
-                    assert self.on_data_sm is not None
-                    status = int(await self.on_data_sm(pdu))
+                status = int(await pending)
             except Exception:
                 log.exception("%s: inbound hook failed; answering ESME_RX_T_APPN", self.name)
                 status = CommandStatus.ESME_RX_T_APPN
-            link.respond(response_to(pdu, status))
+            if not link.closed:
+                link.respond(response_to(pdu, status))
 
 
 def _status_name(status: int) -> str:

@@ -85,6 +85,9 @@ class MemoryStream:
             self.written += len(data)
             self._peer._feed(data)
 
+    def flush(self) -> None:
+        """Writes are delivered at once; nothing to do."""
+
     async def drain(self) -> None:
         peer = self._peer
         while peer is not None and not self._closed and not peer._closed:

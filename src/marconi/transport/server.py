@@ -32,7 +32,6 @@ import logging
 import ssl as _ssl
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Final, Protocol, TypeAlias, TypeVar
 
@@ -298,10 +297,14 @@ class SmppSession:
         link = self.link
         loop = asyncio.get_running_loop()
         handler = self.server.handler
+        stream = self.stream
+        flush_every = self.server.flush_every
+        answered = 0
         while True:
             if not inbound:
                 if link.closed:
                     return
+                answered = 0
                 waiter = loop.create_future()
                 self._wakeup = waiter
                 try:
@@ -312,6 +315,11 @@ class SmppSession:
             pdu = inbound.popleft()
             if link.closed and type(pdu) is not Unbind:
                 continue  # cannot be answered any more
+            answered += 1
+            if answered >= flush_every:
+                # let the ESME start on the first answers while we work on the rest
+                answered = 0
+                stream.flush()
             try:
                 await self._dispatch(handler, pdu)
             except Exception:
@@ -399,7 +407,7 @@ class SmppServer:
         enquire_link_interval: float | None = 60.0,
         unbind_timeout: float = 2.0,
         clock: Clock = time.monotonic,
-        on_session: Callable[[SmppSession], Awaitable[None] | None] | None = None,
+        flush_every: int = 16,
     ) -> None:
         if window < 1:
             raise ValueError(f"window must be at least 1, not {window}")
@@ -417,6 +425,7 @@ class SmppServer:
         self.enquire_link_interval = enquire_link_interval
         self.unbind_timeout = unbind_timeout
         self._clock = clock
+        self.flush_every = max(1, flush_every)
         intervals = [1.0, response_timeout / 4]
         if enquire_link_interval is not None:
             intervals.append(enquire_link_interval / 4)

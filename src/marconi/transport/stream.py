@@ -52,6 +52,10 @@ class AsyncStream(Protocol):
         """Wait until the peer has taken enough of what was written (flow control)."""
         ...
 
+    def flush(self) -> None:
+        """Send what is queued now rather than at the next turn of the loop."""
+        ...
+
     def close(self) -> None:
         """Send what is queued, then close; returns at once."""
         ...
@@ -173,6 +177,9 @@ class TcpStream(asyncio.Protocol):
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
+
+    def flush(self) -> None:
+        self._flush()
 
     def _flush(self) -> None:
         self._flush_scheduled = False

@@ -249,3 +249,26 @@ def test_constructor_checks_its_arguments() -> None:
         SmppClient(host="h", port=1, system_id="s", password="p", window=0)
     with pytest.raises(ValueError, match="throttle_retries"):
         SmppClient(host="h", port=1, system_id="s", password="p", throttle_retries=-1)
+
+
+async def test_a_plain_function_hook_is_answered_at_once(rig: Rig) -> None:
+    seen: list[bytes] = []
+
+    def on_deliver_sm(pdu: DeliverSm) -> int:
+        seen.append(pdu.short_message)
+        if pdu.short_message == b"boom":
+            raise RuntimeError("bad receipt")
+        return CommandStatus.ESME_RX_P_APPN if pdu.short_message == b"no" else 0
+
+    async with rig.client(on_deliver_sm=on_deliver_sm) as client:
+        session = rig.server.receiver_for(client.system_id)
+        assert session is not None
+        futures = [
+            session.deliver_nowait(
+                DeliverSm(source_addr="1", destination_addr="2", short_message=m)
+            )
+            for m in (b"yes", b"no", b"boom")
+        ]
+        statuses = [(await f).command_status for f in futures]
+    assert statuses == [0, CommandStatus.ESME_RX_P_APPN, CommandStatus.ESME_RX_T_APPN]
+    assert seen == [b"yes", b"no", b"boom"]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.unit.transport.conftest import FAST_BACKOFF, eventually
+
 from marconi.smpp import (
     BindTransceiver,
     BindTransceiverResp,
@@ -12,7 +14,6 @@ from marconi.smpp import (
 )
 from marconi.transport.client import SmppClient
 from marconi.transport.memory import MemoryConnector, MemoryStream
-from tests.unit.transport.conftest import FAST_BACKOFF, eventually
 
 
 class RawSmsc:
