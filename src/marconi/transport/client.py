@@ -366,6 +366,10 @@ class SmppClient:
             link.close("bind failed")
             await asyncio.gather(link_task, return_exceptions=True)
             raise ConnectError(f"{self.name}: bind failed: {exc or 'timed out'}") from exc
+        except BaseException:
+            link.close("cancelled while binding")
+            link_task.cancel()
+            raise
         if resp.command_status != CommandStatus.ESME_ROK:
             link.close("bind refused")
             await asyncio.gather(link_task, return_exceptions=True)

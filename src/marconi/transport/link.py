@@ -221,7 +221,9 @@ class Link:
 
     def _pump(self) -> None:
         """Send queued requests while the window and the throttle allow."""
-        self._pump_handle = None
+        if self._pump_handle is not None:
+            self._pump_handle.cancel()
+            self._pump_handle = None
         queue = self._queue
         pending = self._pending
         window = self._window

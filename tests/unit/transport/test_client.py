@@ -16,6 +16,7 @@ from marconi.smpp import (
 )
 from marconi.transport.backoff import Backoff
 from marconi.transport.client import BindType, SmppClient
+from marconi.transport.memory import MemoryConnector
 
 
 @pytest.mark.parametrize("bind_type", list(BindType))
@@ -272,3 +273,14 @@ async def test_a_plain_function_hook_is_answered_at_once(rig: Rig) -> None:
         statuses = [(await f).command_status for f in futures]
     assert statuses == [0, CommandStatus.ESME_RX_P_APPN, CommandStatus.ESME_RX_T_APPN]
     assert seen == [b"yes", b"no", b"boom"]
+
+
+async def test_aclose_during_a_bind_leaves_nothing_running(rig: Rig) -> None:
+    network = MemoryConnector()  # accepts, but nobody answers the bind
+    client = SmppClient(host="smsc", port=2775, system_id="acme", password="x", connector=network)
+    client.start()
+    server_end = await network.accepted.get()
+    await client.aclose()
+    assert await asyncio.wait_for(server_end.read(), 1) != b""  # the bind went out
+    assert await asyncio.wait_for(server_end.read(), 1) == b""  # then the connection closed
+    assert not client.bound
