@@ -135,9 +135,6 @@ def upgrade() -> None:
     op.create_index(
         "ix_messages_account_from", "messages", ["account_id", "from_addr", "created_at"]
     )
-    op.create_index(
-        "ix_messages_account_status", "messages", ["account_id", "status", "created_at"]
-    )
 
     op.create_table(
         "message_parts",
@@ -160,6 +157,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("message_id", "part_number", name="pk_message_parts"),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "uq_message_parts_receipt",
@@ -202,6 +200,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("message_id", "seq", name="pk_message_events"),
+        sqlite_with_rowid=False,
     )
 
     op.create_table(
@@ -215,6 +214,7 @@ def upgrade() -> None:
             ["account_id"], ["accounts.id"], name="fk_idempotency_keys_account_id_accounts"
         ),
         sa.PrimaryKeyConstraint("account_id", "key", name="pk_idempotency_keys"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
 
@@ -265,6 +265,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("delivery_id", "number", name="pk_webhook_attempts"),
+        sqlite_with_rowid=False,
     )
 
 
