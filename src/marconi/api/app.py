@@ -101,7 +101,7 @@ def create_app(
 
     async def on_invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return problem_for(validation_error(exc.errors()))
+        return problem_for(validation_error(exc.errors(), located=True))
 
     app.add_exception_handler(MarconiError, on_error)
     app.add_exception_handler(ApiError, on_error)

@@ -103,10 +103,12 @@ def parse_model(model: type[M], data: dict[str, Any]) -> M:
         raise validation_error(exc.errors(include_url=False)) from None
 
 
-def validation_error(errors: Any) -> ValidationError:
+def validation_error(errors: Any, *, located: bool = False) -> ValidationError:
+    """The first of pydantic's ``errors``; ``located`` when each ``loc`` starts with where the
+    value came from (``query``, ``path``), as the framework reports them."""
     first = errors[0]
     kind = str(first.get("type", ""))
-    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    loc = [str(part) for part in first.get("loc", ())][1 if located else 0 :]
     field = ".".join(loc) or None
     code = _CODES.get(kind, "invalid_type" if kind.endswith("_type") else "invalid_value")
     if code == "unknown_field":

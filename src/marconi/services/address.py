@@ -50,7 +50,7 @@ def _e164(raw: str) -> str | None:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
         return None
-    if phonenumbers.region_code_for_country_code(number.country_code) == "ZZ":
+    if phonenumbers.region_code_for_country_code(number.country_code or 0) == "ZZ":
         return None
     if not phonenumbers.is_possible_number(number):
         return None
