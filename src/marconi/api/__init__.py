@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from marconi.api.app import ApiOptions, create_app
+from marconi.api.app import ApiOptions, MarconiApp, create_app
 
-__all__ = ["ApiOptions", "create_app"]
+__all__ = ["ApiOptions", "MarconiApp", "create_app"]
