@@ -65,7 +65,9 @@ __all__ = [
     "SimulatorConnectorConfig",
     "SmppConnectorConfig",
     "SqliteSynchronous",
+    "connector_from_mapping",
     "load_settings",
+    "route_from_mapping",
 ]
 
 DEFAULT_DATA_DIR: Final = Path("marconi-data")
@@ -305,16 +307,7 @@ def _connectors(value: object) -> tuple[ConnectorConfig, ...]:
     seen: set[str] = set()
     for i, item in enumerate(value):
         where = f"connectors[{i}]"
-        if not isinstance(item, dict):
-            raise ConfigError(f"{where} must be a table")
-        kind = item.get("type")
-        connector: ConnectorConfig
-        if kind == "smpp":
-            connector = _smpp(item, where)
-        elif kind == "simulator":
-            connector = _simulator(item, where)
-        else:
-            raise ConfigError(f"{where}.type must be 'smpp' or 'simulator', got {kind!r}")
+        connector = connector_from_mapping(item, where=where)
         if connector.name in seen:
             raise ConfigError(f"{where}.name {connector.name!r} is used by another connector")
         seen.add(connector.name)
@@ -322,6 +315,18 @@ def _connectors(value: object) -> tuple[ConnectorConfig, ...]:
     if not result:
         raise ConfigError("connectors is empty: configure at least one connector")
     return tuple(result)
+
+
+def connector_from_mapping(item: object, *, where: str = "connector") -> ConnectorConfig:
+    """One connector from a TOML table or a JSON object (the API stores connectors so)."""
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    kind = item.get("type")
+    if kind == "smpp":
+        return _smpp(item, where)
+    if kind == "simulator":
+        return _simulator(item, where)
+    raise ConfigError(f"{where}.type must be 'smpp' or 'simulator', got {kind!r}")
 
 
 _SMPP_KEYS: Final = frozenset(
@@ -428,33 +433,32 @@ _ROUTE_KEYS: Final = frozenset({"name", "connectors", "prefixes", "countries", "
 def _routes(value: object) -> tuple[RouteConfig, ...]:
     if not isinstance(value, list):
         raise ConfigError("routes must be an array of tables ([[routes]])")
-    result: list[RouteConfig] = []
-    for i, item in enumerate(value):
-        where = f"routes[{i}]"
-        if not isinstance(item, dict):
-            raise ConfigError(f"{where} must be a table")
-        _no_unknown(item, _ROUTE_KEYS, where)
-        connectors = _str_list(item.get("connectors"), where=f"{where}.connectors")
-        if not connectors:
-            raise ConfigError(f"{where}.connectors must name at least one connector")
-        prefixes = _str_list(item.get("prefixes", []), where=f"{where}.prefixes")
-        for prefix in prefixes:
-            if not (prefix.startswith("+") and prefix[1:].isdigit()):
-                raise ConfigError(f"{where}.prefixes: {prefix!r} is not like '+44'")
-        countries = _str_list(item.get("countries", []), where=f"{where}.countries")
-        for country in countries:
-            if not (len(country) == 2 and country.isalpha()):
-                raise ConfigError(f"{where}.countries: {country!r} is not a two-letter region code")
-        result.append(
-            RouteConfig(
-                name=_str(item, "name", "", where=f"{where}.name"),
-                connectors=connectors,
-                prefixes=prefixes,
-                countries=tuple(c.upper() for c in countries),
-                senders=_str_list(item.get("senders", []), where=f"{where}.senders"),
-            )
-        )
-    return tuple(result)
+    return tuple(route_from_mapping(item, where=f"routes[{i}]") for i, item in enumerate(value))
+
+
+def route_from_mapping(item: object, *, where: str = "route") -> RouteConfig:
+    """One route from a TOML table or a JSON object."""
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    _no_unknown(item, _ROUTE_KEYS, where)
+    connectors = _str_list(item.get("connectors"), where=f"{where}.connectors")
+    if not connectors:
+        raise ConfigError(f"{where}.connectors must name at least one connector")
+    prefixes = _str_list(item.get("prefixes", []), where=f"{where}.prefixes")
+    for prefix in prefixes:
+        if not (prefix.startswith("+") and prefix[1:].isdigit()):
+            raise ConfigError(f"{where}.prefixes: {prefix!r} is not like '+44'")
+    countries = _str_list(item.get("countries", []), where=f"{where}.countries")
+    for country in countries:
+        if not (len(country) == 2 and country.isalpha()):
+            raise ConfigError(f"{where}.countries: {country!r} is not a two-letter region code")
+    return RouteConfig(
+        name=_str(item, "name", "", where=f"{where}.name"),
+        connectors=connectors,
+        prefixes=prefixes,
+        countries=tuple(c.upper() for c in countries),
+        senders=_str_list(item.get("senders", []), where=f"{where}.senders"),
+    )
 
 
 def _no_unknown(item: Mapping[str, object], known: frozenset[str], where: str) -> None:

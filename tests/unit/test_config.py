@@ -12,7 +12,9 @@ from marconi.config import (
     SimulatorConnectorConfig,
     SmppConnectorConfig,
     SqliteSynchronous,
+    connector_from_mapping,
     load_settings,
+    route_from_mapping,
 )
 from marconi.errors import ConfigError
 
@@ -190,3 +192,16 @@ def test_the_password_of_a_database_url_is_not_echoed() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(environ={"MARCONI_DATABASE_URL": "mysql://u:hunter2@db/x"})
     assert "hunter2" not in str(caught.value)
+
+
+def test_single_connectors_and_routes_parse_from_json_objects() -> None:
+    sim = connector_from_mapping({"type": "simulator", "name": "sim2", "window": 8})
+    assert sim == SimulatorConnectorConfig(name="sim2", window=8)
+    with pytest.raises(ConfigError, match="connector must be a table"):
+        connector_from_mapping(["smpp"])
+    with pytest.raises(ConfigError, match=r"api\.type must be 'smpp' or 'simulator'"):
+        connector_from_mapping({"type": "http"}, where="api")
+    route = route_from_mapping({"connectors": ["sim2"], "senders": "ACME"})
+    assert route == RouteConfig(connectors=("sim2",), senders=("ACME",))
+    with pytest.raises(ConfigError, match="route must be a table"):
+        route_from_mapping("sim2")

@@ -32,6 +32,7 @@ __all__ = [
     "ReceiptOutcome",
     "RetryLater",
     "StatusChange",
+    "StoredConnector",
     "Submitted",
     "SubmittedPart",
     "Unset",
@@ -262,6 +263,18 @@ class WebhookAttempt:
     status_code: int | None
     error: str | None
     duration_ms: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredConnector:
+    """A connector configured through the API; ``settings`` as marconi.config reads them."""
+
+    name: str
+    kind: str  # "smpp" or "simulator"
+    settings: Mapping[str, JsonValue]
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,7 @@ Rules every backend keeps:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -22,6 +22,7 @@ from marconi.store.model import (
     Account,
     ApiKey,
     DispatchOutcome,
+    JsonValue,
     Message,
     MessageEvent,
     MessageFilter,
@@ -33,6 +34,7 @@ from marconi.store.model import (
     Page,
     Receipt,
     ReceiptOutcome,
+    StoredConnector,
     Unset,
     WebhookAttempt,
     WebhookAttemptResult,
@@ -43,6 +45,7 @@ from marconi.store.model import (
 __all__ = [
     "AccountRepository",
     "ApiKeyRepository",
+    "ConnectorRepository",
     "MessageQueue",
     "MessageRepository",
     "NumberRepository",
@@ -250,8 +253,39 @@ class WebhookOutbox(Protocol):
         ...
 
 
+class ConnectorRepository(Protocol):
+    """Connectors and routes added through the API, beside those of the config file."""
+
+    async def put_connector(
+        self,
+        *,
+        name: str,
+        kind: str,
+        settings: Mapping[str, JsonValue],
+        now: datetime,
+        enabled: bool = True,
+    ) -> StoredConnector:
+        """Create the connector, or replace the one of that name (keeping its created_at)."""
+        ...
+
+    async def get_connector(self, name: str) -> StoredConnector: ...
+
+    async def list_connectors(self) -> list[StoredConnector]: ...
+
+    async def delete_connector(self, name: str) -> None: ...
+
+    async def replace_routes(
+        self, routes: Sequence[Mapping[str, JsonValue]], *, now: datetime
+    ) -> None:
+        """The whole ordered route list at once: routes are tried in order."""
+        ...
+
+    async def list_routes(self) -> list[Mapping[str, JsonValue]]: ...
+
+
 class Store(
     AccountRepository,
+    ConnectorRepository,
     ApiKeyRepository,
     NumberRepository,
     MessageRepository,

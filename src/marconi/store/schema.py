@@ -19,6 +19,7 @@ __all__ = [
     "UtcDateTime",
     "accounts",
     "api_keys",
+    "connectors",
     "early_receipts",
     "from_micros",
     "idempotency_keys",
@@ -27,6 +28,7 @@ __all__ = [
     "messages",
     "metadata",
     "numbers",
+    "routes",
     "to_micros",
     "webhook_attempts",
     "webhook_outbox",
@@ -299,4 +301,25 @@ webhook_attempts: Final = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("duration_ms", sa.Integer(), nullable=True),
     sqlite_with_rowid=False,
+)
+
+# Connectors and routes configured through the API (the TOML file needs no table). Settings are
+# kept as given and validated by marconi.config when read, so both sources share one parser.
+connectors: Final = sa.Table(
+    "connectors",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("settings", Json, nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+routes: Final = sa.Table(
+    "routes",
+    metadata,
+    sa.Column("position", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("settings", Json, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )

@@ -47,6 +47,7 @@ from marconi.store.model import (
     ReceiptOutcome,
     RetryLater,
     StatusChange,
+    StoredConnector,
     Submitted,
     Unset,
     WebhookAttempt,
@@ -58,6 +59,7 @@ from marconi.store.schema import (
     UtcDateTime,
     accounts,
     api_keys,
+    connectors,
     early_receipts,
     idempotency_keys,
     message_events,
@@ -68,6 +70,7 @@ from marconi.store.schema import (
     webhook_attempts,
     webhook_outbox,
 )
+from marconi.store.schema import routes as routes_table
 from marconi.store.transition import ALLOWED, FINAL_PART_STATUSES, aggregate_parts
 
 __all__ = ["DEFAULT_CALLBACK_STATUSES", "SqlStore", "StatusPayload", "default_status_payload"]
@@ -1402,6 +1405,84 @@ class SqlStore:
             t(row["updated_at"]),
             t(row["delivered_at"]),
         )
+
+    # -- connectors and routes ----------------------------------------------------------------
+
+    async def put_connector(
+        self,
+        *,
+        name: str,
+        kind: str,
+        settings: Mapping[str, JsonValue],
+        now: datetime,
+        enabled: bool = True,
+    ) -> StoredConnector:
+        async def run(conn: AsyncConnection) -> StoredConnector:
+            c = connectors.c
+            created = await conn.scalar(sa.select(c.created_at).where(c.name == name))
+            row: Row = {
+                "name": name,
+                "kind": kind,
+                "settings": dict(settings),
+                "enabled": enabled,
+                "created_at": created or now,
+                "updated_at": now,
+            }
+            if created is None:
+                await conn.execute(connectors.insert(), row)
+            else:
+                await conn.execute(connectors.update().where(c.name == name).values(row))
+            return StoredConnector(**row)
+
+        return await self._write(run)
+
+    async def get_connector(self, name: str) -> StoredConnector:
+        async def run(conn: AsyncConnection) -> StoredConnector:
+            row = (await conn.execute(connectors.select().where(connectors.c.name == name))).first()
+            if row is None:
+                raise NotFound(f"connector {name!r} not found")
+            return StoredConnector(**row._mapping)
+
+        return await self._read(run)
+
+    async def list_connectors(self) -> list[StoredConnector]:
+        async def run(conn: AsyncConnection) -> list[StoredConnector]:
+            rows = await conn.execute(connectors.select().order_by(connectors.c.name))
+            return [StoredConnector(**r._mapping) for r in rows]
+
+        return await self._read(run)
+
+    async def delete_connector(self, name: str) -> None:
+        async def run(conn: AsyncConnection) -> None:
+            result = await conn.execute(connectors.delete().where(connectors.c.name == name))
+            if result.rowcount == 0:
+                raise NotFound(f"connector {name!r} not found")
+
+        await self._write(run)
+
+    async def replace_routes(
+        self, routes: Sequence[Mapping[str, JsonValue]], *, now: datetime
+    ) -> None:
+        rows = [
+            {"position": i, "settings": dict(route), "updated_at": now}
+            for i, route in enumerate(routes)
+        ]
+
+        async def run(conn: AsyncConnection) -> None:
+            await conn.execute(sa.delete(routes_table))
+            if rows:
+                await conn.execute(routes_table.insert(), rows)
+
+        await self._write(run)
+
+    async def list_routes(self) -> list[Mapping[str, JsonValue]]:
+        async def run(conn: AsyncConnection) -> list[Mapping[str, JsonValue]]:
+            rows = await conn.execute(
+                sa.select(routes_table.c.settings).order_by(routes_table.c.position)
+            )
+            return [r.settings for r in rows]
+
+        return await self._read(run)
 
     # -- webhook outbox ------------------------------------------------------------------------
 
