@@ -40,11 +40,11 @@ A TOML file (``marconi smsc --config smsc.toml``) may hold these keys at its top
 
     [handsets]
     enabled = true
-    max_handsets = 1000
-    per_handset = 50
+    capacity = 10000             # messages (and parts) kept across all handsets
+    per_handset = 50             # shown per handset, the most recent
 
     [limits]
-    query_window = 100000        # messages kept for query_sm / cancel_sm
+    query_window = 100000        # recent messages query_sm / cancel_sm can find (at least half)
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class SimulatorConfig:
     queue_per_system_id: int = 10_000
     query_window: int = 100_000
     handsets: bool = True
-    max_handsets: int = 1_000
+    handset_capacity: int = 10_000
     per_handset: int = 50
     admin_port: int | None = None
     tls_cert: Path | None = None
@@ -112,9 +112,11 @@ class SimulatorConfig:
             raise ConfigError(f"port {self.port} is out of range")
         if self.admin_port is not None and not 0 <= self.admin_port <= 65535:
             raise ConfigError(f"admin port {self.admin_port} is out of range")
-        for name in ("queue_per_system_id", "query_window", "max_handsets", "per_handset"):
+        for name in ("queue_per_system_id", "handset_capacity", "per_handset"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if self.query_window < 2:
+            raise ConfigError("query_window must be at least 2")
         if self.window < 1:
             raise ConfigError("window must be at least 1")
         if (self.tls_cert is None) != (self.tls_key is None):
@@ -282,12 +284,13 @@ def config_from_mapping(
         changes["faults"] = _faults(faults)
 
     handsets = _table(data, "handsets")
-    _check_keys(handsets, {"enabled", "max_handsets", "per_handset"}, "[handsets]")
+    _check_keys(handsets, {"enabled", "capacity", "per_handset"}, "[handsets]")
     if "enabled" in handsets:
         changes["handsets"] = _bool(handsets, "enabled", "handsets")
-    for key in ("max_handsets", "per_handset"):
-        if key in handsets:
-            changes[key] = _int(handsets, key, "handsets")
+    if "capacity" in handsets:
+        changes["handset_capacity"] = _int(handsets, "capacity", "handsets")
+    if "per_handset" in handsets:
+        changes["per_handset"] = _int(handsets, "per_handset", "handsets")
 
     limits = _table(data, "limits")
     _check_keys(limits, {"query_window"}, "[limits]")

@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from marconi.errors import ConfigError
+from marconi.smpp import CommandStatus
 
 __all__ = ["FaultAction", "FaultInjector", "Faults", "parse_fault"]
 
-ESME_RBINDFAIL: Final = 0x0000000D
+ESME_RBINDFAIL: Final = int(CommandStatus.ESME_RBINDFAIL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,27 +1,32 @@
-"""Virtual handsets: which messages each fake phone received (and sent), within fixed bounds.
+"""Virtual handsets: which messages each fake phone received (and sent), within a fixed bound.
 
-Every accepted submit is filed under its destination number. Parts of a concatenated message are
-filed under one entry and shown as one message with the reassembled text; the text is decoded only
-when someone looks (:meth:`HandsetBook.messages`), so the submit path does no decoding at all.
+Filing a message costs one append: the book is a ring of the last ``capacity`` messages (and
+message parts) of all handsets together, holding the message records as they are. All the work
+happens when someone looks: :meth:`HandsetBook.messages` picks one number's messages out of the
+ring, joins the parts of concatenated messages (by UDH or SAR TLVs, in order, whatever order they
+came in) and decodes the text (GSM-7 with national tables, UCS-2, Latin-1...). At most
+``per_handset`` messages are shown per handset, the most recent ones.
 
-Memory is bounded twice: each handset keeps its last ``per_handset`` messages, and the book keeps
-the ``max_handsets`` most recently active handsets, forgetting the least recently active first.
+So the memory bound is global: a handset that receives a flood pushes quieter handsets' older
+messages out of the ring. For a developer's inbox and for tests that look right after sending, the
+recent past is what matters; the bound keeps the simulator's memory flat under load.
 """
 
 from __future__ import annotations
 
 import enum
-from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from marconi.errors import MarconiError
 from marconi.simulator.record import MessageRecord
 from marconi.simulator.rule import Fate, normalize_number
+from marconi.smpp import Tag
+from marconi.text.reassembly import decode_short_message
+from marconi.text.udh import UDHI, UserDataHeader
 
-__all__ = ["Decoder", "Direction", "HandsetBook", "HandsetMessage"]
-
-Decoder = Callable[[bytes, int, bytes], str]
-"""``decoder(body, data_coding, udh) -> text``; may raise ``ValueError`` for undecodable bytes."""
+__all__ = ["Direction", "HandsetBook", "HandsetMessage"]
 
 
 class Direction(enum.StrEnum):
@@ -39,9 +44,11 @@ class HandsetMessage:
     text: str
     message_ids: tuple[str, ...]
     at: float
+    """Wall-clock time (seconds since the epoch) of its first part."""
     parts: int
     total_parts: int
     fate: Fate | None
+    """The final state (the worst of its parts), or ``None`` while any part is en route."""
     data_coding: int
 
     @property
@@ -49,43 +56,77 @@ class HandsetMessage:
         return self.parts == self.total_parts
 
 
-class _Part:
-    __slots__ = ("body", "data_coding", "record", "udh")
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    number: str
+    peer: str
+    text: str
+    message_ids: tuple[str, ...]
+    at: float
+    fate: Fate | None
 
-    def __init__(self, record: MessageRecord, body: bytes, data_coding: int, udh: bytes) -> None:
-        self.record = record
-        self.body = body
-        self.data_coding = data_coding
-        self.udh = udh
 
+class _Parts:
+    __slots__ = ("parts", "total")
 
-class _Entry:
-    __slots__ = ("at", "direction", "fate", "message_ids", "parts", "peer", "text", "total")
-
-    def __init__(self, direction: Direction, peer: str, at: float, total: int) -> None:
-        self.direction = direction
-        self.peer = peer
-        self.at = at
+    def __init__(self, total: int) -> None:
         self.total = total
-        self.parts: dict[int, _Part] = {}
-        self.text: str | None = None
-        self.message_ids: tuple[str, ...] = ()
-        self.fate: Fate | None = None
+        self.parts: dict[int, MessageRecord] = {}
 
 
-_ConcatKey = tuple[str, int, int]
+def _concat_key(record: MessageRecord) -> tuple[int, int, int] | None:
+    """``(reference, total, sequence)`` of a part, from its UDH or its SAR TLVs."""
+    message = record.message
+    if message.esm_class & UDHI and record.body:
+        try:
+            header, _ = UserDataHeader.parse(record.body)
+        except MarconiError:
+            return None
+        info = header.concatenation
+        if info is not None and info.total > 1:
+            return info.reference, info.total, info.sequence
+        return None
+    tlvs = message.tlvs
+    if tlvs and Tag.SAR_MSG_REF_NUM in tlvs:
+        total = tlvs.get_int(Tag.SAR_TOTAL_SEGMENTS) or 1
+        seq = tlvs.get_int(Tag.SAR_SEGMENT_SEQNUM) or 1
+        if total > 1 and 1 <= seq <= total:
+            return tlvs.get_int(Tag.SAR_MSG_REF_NUM) or 0, total, seq
+    return None
 
 
-class _Handset:
-    __slots__ = ("entries", "pending")
+def _payload(record: MessageRecord) -> tuple[bytes, bytes]:
+    """``(udh, payload)`` of a record's body."""
+    body = record.body
+    if record.message.esm_class & UDHI and body:
+        try:
+            _, payload = UserDataHeader.parse(body)
+        except MarconiError:
+            return b"", body
+        return body[: len(body) - len(payload)], payload
+    return b"", body
 
-    def __init__(self, per_handset: int) -> None:
-        self.entries: deque[_Entry] = deque(maxlen=per_handset)
-        self.pending: OrderedDict[_ConcatKey, _Entry] = OrderedDict()
+
+def _decode(parts: list[MessageRecord]) -> str:
+    """The text of a message's parts, joined before decoding (so that an escape or a surrogate
+    pair split across parts still reads right); undecodable data is shown in hex."""
+    first = parts[0]
+    udh, _ = _payload(first)
+    payload = b"".join(_payload(p)[1] for p in parts)
+    try:
+        decoded = decode_short_message(
+            udh + payload,
+            data_coding=first.data_coding,
+            esm_class=UDHI if udh else 0,
+            errors="replace",
+        )
+    except MarconiError:
+        return payload.hex()
+    return decoded.text if decoded.text is not None else payload.hex()
 
 
 def _worst(fates: list[Fate | None]) -> Fate | None:
-    if not fates or any(f is None for f in fates):
+    if any(f is None for f in fates):
         return None
     for fate in fates:
         if fate is not Fate.DELIVERED:
@@ -94,77 +135,36 @@ def _worst(fates: list[Fate | None]) -> Fate | None:
 
 
 class HandsetBook:
-    """Handsets by number, each with its recent messages."""
+    """The recent traffic of every virtual handset; see the module documentation."""
 
-    __slots__ = ("_handsets", "decoder", "max_handsets", "per_handset")
+    __slots__ = ("_ring", "clock_offset", "per_handset")
 
     def __init__(
-        self, *, decoder: Decoder, max_handsets: int = 1_000, per_handset: int = 50
+        self, *, capacity: int = 10_000, per_handset: int = 50, clock_offset: float = 0.0
     ) -> None:
-        if max_handsets < 1 or per_handset < 1:
+        if capacity < 1 or per_handset < 1:
             raise ValueError("handset bounds must be at least 1")
-        self.decoder = decoder
-        self.max_handsets = max_handsets
         self.per_handset = per_handset
-        self._handsets: OrderedDict[str, _Handset] = OrderedDict()
+        # Records carry times of the simulator's clock; this turns them into wall-clock times.
+        self.clock_offset = clock_offset
+        self._ring: deque[MessageRecord | _Sent] = deque(maxlen=capacity)
+
+    @property
+    def capacity(self) -> int:
+        maxlen = self._ring.maxlen
+        assert maxlen is not None
+        return maxlen
 
     def __len__(self) -> int:
-        return len(self._handsets)
-
-    def numbers(self) -> list[str]:
-        """Handset numbers, most recently active first."""
-        return list(reversed(self._handsets))
+        """Messages and parts held."""
+        return len(self._ring)
 
     def clear(self) -> None:
-        self._handsets.clear()
+        self._ring.clear()
 
-    def _handset(self, number: str) -> _Handset:
-        handsets = self._handsets
-        handset = handsets.get(number)
-        if handset is None:
-            handset = handsets[number] = _Handset(self.per_handset)
-            if len(handsets) > self.max_handsets:
-                handsets.popitem(last=False)
-        else:
-            handsets.move_to_end(number)
-        return handset
-
-    def add_received(
-        self,
-        record: MessageRecord,
-        body: bytes,
-        *,
-        at: float,
-        data_coding: int = 0,
-        udh: bytes = b"",
-        concat: tuple[int, int, int] | None = None,
-    ) -> None:
-        """File one submitted message (or one part: ``concat`` is ``(reference, total, seq)``)."""
-        number = record.destination_addr
-        if number[:1] == "+":
-            number = number[1:]
-        handset = self._handset(number)
-        part = _Part(record, body, data_coding, udh)
-        if concat is None or concat[1] <= 1:
-            entry = _Entry(Direction.RECEIVED, record.source_addr, at, 1)
-            entry.parts[1] = part
-            handset.entries.append(entry)
-            return
-        reference, total, seq = concat
-        key = (record.source_addr, reference, total)
-        pending = handset.pending
-        entry_or_none = pending.get(key)
-        if entry_or_none is None:
-            entry = _Entry(Direction.RECEIVED, record.source_addr, at, total)
-            handset.entries.append(entry)
-            pending[key] = entry
-            if len(pending) > self.per_handset:
-                pending.popitem(last=False)
-        else:
-            entry = entry_or_none
-        entry.parts[seq] = part
-        if len(entry.parts) >= total:
-            pending.pop(key, None)
+    def add_received(self, record: MessageRecord) -> None:
+        """File one submitted message or part under its destination."""
+        self._ring.append(record)
 
     def add_sent(
         self,
@@ -175,57 +175,82 @@ class HandsetBook:
         message_ids: tuple[str, ...],
         at: float,
         fate: Fate | None,
-        total_parts: int = 1,
     ) -> None:
-        """File a mobile-originated message the handset ``number`` sent to ``peer``."""
-        handset = self._handset(normalize_number(number))
-        entry = _Entry(Direction.SENT, peer, at, total_parts)
-        entry.text = text
-        entry.message_ids = message_ids
-        entry.fate = fate
-        handset.entries.append(entry)
+        """File a mobile-originated message that handset ``number`` sent to ``peer``."""
+        self._ring.append(_Sent(normalize_number(number), peer, text, message_ids, at, fate))
 
-    def messages(self, number: str, *, now: float) -> list[HandsetMessage]:
-        """The messages of handset ``number``, oldest first; ``now`` is on the records' clock."""
-        key = normalize_number(number)
-        handset = self._handsets.get(key)
-        if handset is None:
-            return []
-        return [self._show(key, entry, now) for entry in handset.entries]
+    def numbers(self) -> list[str]:
+        """Handset numbers in the book, most recently active first."""
+        seen: dict[str, None] = {}
+        for item in reversed(self._ring):
+            number = item.number if isinstance(item, _Sent) else item.destination_addr
+            seen.setdefault(normalize_number(number), None)
+        return list(seen)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.numbers())
 
-    def _show(self, number: str, entry: _Entry, now: float) -> HandsetMessage:
-        if entry.text is not None:
+    def messages(self, number: str, *, now: float) -> list[HandsetMessage]:
+        """The last ``per_handset`` messages of handset ``number``, oldest first.
+
+        ``now`` is on the records' clock and decides which parts are still en route.
+        """
+        key = normalize_number(number)
+        shown: list[MessageRecord | _Sent | _Parts] = []
+        groups: dict[tuple[str, int, int], _Parts] = {}
+        for item in self._ring:
+            if isinstance(item, _Sent):
+                if item.number == key:
+                    shown.append(item)
+                continue
+            if normalize_number(item.destination_addr) != key:
+                continue
+            concat = _concat_key(item)
+            if concat is None:
+                shown.append(item)
+                continue
+            reference, total, seq = concat
+            group_key = (item.source_addr, reference, total)
+            group = groups.get(group_key)
+            if group is None or len(group.parts) >= total:
+                # a complete message is closed: the same reference starts a new one
+                group = groups[group_key] = _Parts(total)
+                shown.append(group)
+            group.parts[seq] = item  # a part sent twice counts once, the latest wins
+        return [self._show(key, item, now) for item in shown[-self.per_handset :]]
+
+    def _show(
+        self, number: str, item: MessageRecord | _Sent | _Parts, now: float
+    ) -> HandsetMessage:
+        if isinstance(item, _Sent):
             return HandsetMessage(
                 number=number,
-                direction=entry.direction,
-                peer=entry.peer,
-                text=entry.text,
-                message_ids=entry.message_ids,
-                at=entry.at,
-                parts=entry.total,
-                total_parts=entry.total,
-                fate=entry.fate,
+                direction=Direction.SENT,
+                peer=item.peer,
+                text=item.text,
+                message_ids=item.message_ids,
+                at=item.at,
+                parts=len(item.message_ids),
+                total_parts=len(item.message_ids),
+                fate=item.fate,
                 data_coding=0,
             )
-        parts = [entry.parts[seq] for seq in sorted(entry.parts)]
+        if isinstance(item, MessageRecord):
+            parts = [item]
+            total = 1
+        else:
+            parts = [item.parts[seq] for seq in sorted(item.parts)]
+            total = item.total
         first = parts[0]
-        body = b"".join(p.body for p in parts)
-        try:
-            text = self.decoder(body, first.data_coding, first.udh)
-        except ValueError:
-            text = body.hex()
         return HandsetMessage(
             number=number,
-            direction=entry.direction,
-            peer=entry.peer,
-            text=text,
-            message_ids=tuple(p.record.message_id for p in parts),
-            at=entry.at,
+            direction=Direction.RECEIVED,
+            peer=first.source_addr,
+            text=_decode(parts),
+            message_ids=tuple(p.message_id for p in parts),
+            at=min(p.submitted_at for p in parts) + self.clock_offset,
             parts=len(parts),
-            total_parts=entry.total,
-            fate=_worst([p.record.fate(now) for p in parts]),
+            total_parts=total,
+            fate=_worst([p.fate(now) for p in parts]),
             data_coding=first.data_coding,
         )

@@ -23,6 +23,7 @@ from typing import Final
 
 from marconi.errors import ConfigError
 from marconi.simulator.latency import FixedLatency, Latency
+from marconi.smpp import CommandStatus, MessageState, ReceiptStatus
 
 __all__ = [
     "BUILTIN_RULES",
@@ -50,6 +51,10 @@ class Fate(enum.StrEnum):
         """The SMPP 3.4 ``message_state`` value (section 5.2.28) of this fate."""
         return _MESSAGE_STATE[self]
 
+    @property
+    def receipt_status(self) -> ReceiptStatus:
+        return ReceiptStatus(self.value)
+
     @classmethod
     def parse(cls, text: str) -> Fate:
         """Accept ``DELIVRD`` or ``delivered`` (any case)."""
@@ -61,16 +66,11 @@ class Fate(enum.StrEnum):
         raise ConfigError(f"unknown receipt stat {text!r}; use one of {names}")
 
 
-# message_state values of SMPP 3.4 section 5.2.28.
 _MESSAGE_STATE: Final[Mapping[Fate, int]] = {
-    Fate.DELIVERED: 2,
-    Fate.EXPIRED: 3,
-    Fate.DELETED: 4,
-    Fate.UNDELIVERABLE: 5,
-    Fate.REJECTED: 8,
+    fate: int(ReceiptStatus(fate.value).message_state) for fate in Fate
 }
 
-ENROUTE: Final = 1
+ENROUTE: Final = int(MessageState.ENROUTE)
 """``message_state`` of a message that is neither final nor deleted yet."""
 
 
@@ -185,7 +185,7 @@ BUILTIN_RULES: Final[tuple[DestinationRule, ...]] = (
     DestinationRule(_MAGIC + "000", description="always delivered"),
     DestinationRule(
         _MAGIC + "001",
-        submit_status=0x0000000B,
+        submit_status=CommandStatus.ESME_RINVDSTADR,
         description="submit_sm refused: ESME_RINVDSTADR (invalid destination)",
     ),
     DestinationRule(
@@ -215,7 +215,7 @@ BUILTIN_RULES: Final[tuple[DestinationRule, ...]] = (
     ),
     DestinationRule(
         _MAGIC + "007",
-        submit_status=0x00000045,
+        submit_status=CommandStatus.ESME_RSUBMITFAIL,
         description="submit_sm refused: ESME_RSUBMITFAIL",
     ),
     DestinationRule(
@@ -242,6 +242,7 @@ class DeliveryRules:
     _prefixes: dict[str, DestinationRule] = field(init=False, repr=False, compare=False)
     _prefix_lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _thresholds: tuple[float, float, float] = field(init=False, repr=False, compare=False)
+    _any: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         exact: dict[str, DestinationRule] = {}
@@ -254,6 +255,7 @@ class DeliveryRules:
         # Longest prefix first: the most specific rule wins.
         lengths = tuple(sorted({len(p) for p in prefixes}, reverse=True))
         object.__setattr__(self, "_prefix_lengths", lengths)
+        object.__setattr__(self, "_any", bool(exact or prefixes))
         r = self.ratios
         first = r.delivered
         second = first + r.undeliverable
@@ -266,6 +268,8 @@ class DeliveryRules:
 
     def match(self, destination: str) -> DestinationRule | None:
         """The rule for ``destination``: an exact number first, then the longest prefix."""
+        if not self._any:
+            return None
         number = destination
         if number[:1] == "+":
             number = number[1:]
@@ -285,6 +289,8 @@ class DeliveryRules:
     def draw_outcome(self, rng: random.Random) -> Outcome:
         """One outcome drawn from the ratios."""
         delivered, undeliverable, expired = self._thresholds
+        if delivered >= 1.0:
+            return DELIVERED
         x = rng.random()
         if x < delivered:
             return DELIVERED
@@ -296,7 +302,7 @@ class DeliveryRules:
 
     def decide(self, destination: str, rng: random.Random) -> Decision:
         """The fate and the delay of one message to ``destination``."""
-        rule = self.match(destination) if (self._exact or self._prefix_lengths) else None
+        rule = self.match(destination)
         if rule is None:
             return Decision(self.draw_outcome(rng), self.latency.sample(rng))
         if rule.submit_status is not None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from marconi.errors import ConfigError
 from marconi.simulator.message_id import IdFormat, MessageIdFactory
@@ -12,6 +14,7 @@ from marconi.simulator.record import (
     MessageRecord,
 )
 from marconi.simulator.rule import DELIVERED, ENROUTE, Fate, Outcome
+from marconi.smpp import SubmitSm
 
 
 def make(
@@ -21,16 +24,17 @@ def make(
     outcome: Outcome = DELIVERED,
     receipt: int = RECEIPT_NONE,
 ) -> MessageRecord:
-    return MessageRecord(
-        message_id=message_id,
-        system_id="acme",
-        source_addr="ACME",
-        destination_addr="447700900123",
-        submitted_at=0.0,
-        done_at=done_at,
-        outcome=outcome,
-        receipt=receipt,
-    )
+    pdu = SubmitSm(source_addr="ACME", destination_addr="447700900123", short_message=b"hi")
+    return MessageRecord(message_id, "acme", pdu, pdu, b"hi", 0.0, done_at, outcome, receipt)
+
+
+def test_fields_are_read_from_the_request() -> None:
+    record = make()
+    assert record.source_addr == "ACME"
+    assert record.destination_addr == "447700900123"
+    assert record.data_coding == 0
+    assert record.esm_class == 0
+    assert "447700900123" in repr(record)
 
 
 def test_state_is_en_route_until_done_then_final() -> None:
@@ -68,29 +72,41 @@ def test_wants_receipt_follows_registered_delivery(receipt: int, fate: Fate, wan
     assert make(receipt=receipt, outcome=Outcome(fate)).wants_receipt() is wanted
 
 
-def test_book_forgets_oldest_beyond_capacity() -> None:
-    book = MessageBook(capacity=3)
+def test_book_forgets_oldest_generation_beyond_capacity() -> None:
+    book = MessageBook(capacity=4)
     for i in range(5):
         book.add(make(str(i)))
+    # generations of two: {0,1} dropped, {2,3} old, {4} young
     assert len(book) == 3
     assert book.get("0") is None
     assert book.get("1") is None
-    assert [book.get(str(i)) is not None for i in (2, 3, 4)] == [True, True, True]
+    assert all(book.get(str(i)) is not None for i in (2, 3, 4))
     assert "4" in book
+    assert "0" not in book
+    assert [r.message_id for r in book] == ["2", "3", "4"]
 
 
-def test_book_stays_flat_over_many_messages() -> None:
-    book = MessageBook(capacity=1000)
-    for i in range(50_000):
+@given(n=st.integers(0, 3000), capacity=st.integers(2, 500))
+def test_book_keeps_at_least_half_and_at_most_capacity(n: int, capacity: int) -> None:
+    book = MessageBook(capacity=capacity)
+    for i in range(n):
         book.add(make(str(i)))
-    assert len(book) == 1000
-    assert len(book._order) == 1000
-    assert book.get("49999") is not None
+    assert len(book) <= capacity
+    recent = range(max(0, n - capacity // 2), n)
+    assert all(str(i) in book for i in recent)
 
 
-def test_book_capacity_must_be_positive() -> None:
+def test_book_capacity_must_be_at_least_two() -> None:
     with pytest.raises(ValueError, match="capacity"):
-        MessageBook(capacity=0)
+        MessageBook(capacity=1)
+
+
+def test_replace_only_while_en_route() -> None:
+    record = make()
+    assert record.replace(b"new", 1.0) is True
+    assert record.body == b"new"
+    assert record.replace(b"late", 10.0) is False
+    assert record.body == b"new"
 
 
 def test_ids_are_unique_and_formatted() -> None:

@@ -49,7 +49,7 @@ slow_receipts = 2
 
 [smsc.handsets]
 enabled = false
-max_handsets = 10
+capacity = 10
 per_handset = 5
 
 [smsc.limits]
@@ -69,7 +69,7 @@ def test_example_file(tmp_path: Path) -> None:
     assert cfg.rules.ratios == OutcomeRatios(0.9, 0.05, 0.03, 0.02)
     assert cfg.queue_per_system_id == 50
     assert cfg.faults == Faults(throttle_every=10, slow_receipts=2.0)
-    assert (cfg.handsets, cfg.max_handsets, cfg.per_handset) == (False, 10, 5)
+    assert (cfg.handsets, cfg.handset_capacity, cfg.per_handset) == (False, 10, 5)
     assert cfg.query_window == 1000
     rng = random.Random(0)
     fail = cfg.rules.decide("4915111", rng)
@@ -117,6 +117,8 @@ def test_mapping_applies_over_a_base() -> None:
         {"accounts": [{"system_id": "a"}]},
         {"accounts": [{"system_id": "a", "password": "x"}, {"system_id": "a", "password": "y"}]},
         {"handsets": {"per_handset": 0}},
+        {"handsets": {"max_handsets": 3}},
+        {"limits": {"query_window": 1}},
         {"tls_cert": "cert.pem"},
         {"receipts": "fast"},
     ],
