@@ -11,7 +11,14 @@ from marconi import __version__
 
 # Each module defines ``add_parser(subparsers)`` and sets ``func`` on the parser it adds;
 # ``func(args) -> int`` runs the command and returns the exit status.
-COMMAND_MODULES: tuple[str, ...] = ("marconi.cli.segments",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "marconi.cli.segments",
+    "marconi.cli.send",
+    "marconi.cli.keys",
+    "marconi.cli.accounts",
+    "marconi.cli.numbers",
+    "marconi.cli.messages",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
