@@ -976,6 +976,8 @@ def run_smpplib_client(
     by_sequence: dict[int, tuple[int, int]] = {}
 
     def on_sent(pdu: Any, **_: Any) -> None:
+        if pdu.is_error():  # smpplib hands error responses to both handlers; on_error has it
+            return
         index, part = by_sequence.get(pdu.sequence, (-1, 0))
         message_id = pdu.message_id.decode() if isinstance(pdu.message_id, bytes) else ""
         result.responses.append((index, part, int(pdu.status), message_id))

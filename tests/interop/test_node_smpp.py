@@ -6,6 +6,7 @@
 - node-smpp's client (``node/client.js``) as the ESME of Marconi's ``SmppServer``: what the server's
   hooks receive reassembles to the texts node-smpp sent; the receipts and MO messages the server
   pushes are read back by node-smpp.
+- node-smpp's client against the SMSC simulator: virtual handsets, receipts per part, MO.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from marconi.transport.client import SmppClient
 from marconi.transport.server import BaseHandler, Bind, SmppServer, SmppSession
 from tests.interop import pdus, peers
 from tests.interop.peers import OutboundMessage
+from tests.interop.simulated import simulator
 
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("node_smpp")]
 
@@ -353,3 +355,56 @@ async def test_marconi_server_refuses_node_smpp_bad_password() -> None:
         result = await peers.run_node_smpp_client(port=server.port, password="wrong", within=5)
     assert result.bind_status == CommandStatus.ESME_RINVPASWD
     assert handler.submits == []
+
+
+async def test_node_smpp_client_and_the_simulator() -> None:
+    messages = [
+        OutboundMessage(destination_addr="4915550001", text=GSM_SHORT, registered_delivery=1),
+        OutboundMessage(destination_addr="4915550002", text=GSM_LONG, registered_delivery=1),
+        OutboundMessage(
+            destination_addr="4915550003", text=UCS2_LONG, coding="ucs2", registered_delivery=1
+        ),
+        OutboundMessage(
+            destination_addr="4915550004", text=GSM_LONG, mode="udh16", registered_delivery=1
+        ),
+        OutboundMessage(
+            destination_addr="4915550005",
+            text=UCS2_LONG,
+            coding="ucs2",
+            mode="sar",
+            registered_delivery=1,
+        ),
+        OutboundMessage(
+            destination_addr="4915550006", text=GSM_LONG, mode="payload", registered_delivery=1
+        ),
+    ]
+    mo = {"4915550011": UCS2_LONG, "4915550012": GSM_SHORT}
+    mo_parts = sum(encode_message(text).segments for text in mo.values())
+    async with simulator(accounts={"nodeclient": "secret"}) as smsc:
+        client = asyncio.create_task(
+            peers.run_node_smpp_client(
+                port=smsc.port,
+                messages=messages,
+                # a receipt per part: 1 + 3 + 2 + 3 + 2 + 1
+                expect_deliver=12 + mo_parts,
+            )
+        )
+        for _ in range(500):
+            if smsc.server.bound_sessions():
+                break
+            await asyncio.sleep(0.02)
+        for source, text in mo.items():
+            await smsc.inject_mo(source=source, destination="15550000000", text=text)
+        result = await client
+        handsets = {m.destination_addr: smsc.handset(m.destination_addr) for m in messages}
+
+    assert result.finished, result.report()
+    for index, message in enumerate(messages):
+        [shown] = handsets[message.destination_addr]
+        assert shown.text == message.text
+        ids = [r["message_id"] for r in result.responses(index)]
+        assert list(shown.message_ids) == ids
+    receipted = {r["receipted_message_id"] for r in result.receipts()}
+    assert receipted == {r["message_id"] for r in result.of("submit_sm_resp")}
+    inbound = pdus.node_messages(result.mobile_originated(), by="source_addr")
+    assert {k: m.text for k, m in inbound.items()} == mo
