@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from marconi.smpp import DeliverSm, SubmitSm, SubmitSmResp, Tag, Tlvs
 from marconi.transport import BaseHandler, SmppClient, SmppServer, SmppSession, install_uvloop
@@ -92,16 +93,17 @@ class MinimalSmsc(BaseHandler):
         return SubmitSmResp(sequence_number=pdu.sequence_number, message_id=message_id)
 
 
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
 async def serve(port: int, use_simulator: bool) -> None:
-    server = None
-    if use_simulator:
-        server = await _start_simulator(port)
+    server: _Closable | None = await _start_simulator(port) if use_simulator else None
+    kind = "simulator"
     if server is None:
-        server = SmppServer(handler=MinimalSmsc(), port=port, window=256, receive_window=None)
-        await server.start()
-        kind = "minimal"
-    else:
-        kind = "simulator"
+        bare = SmppServer(handler=MinimalSmsc(), port=port, window=256, receive_window=None)
+        await bare.start()
+        server, kind = bare, "minimal"
     print(f"READY {kind}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -111,15 +113,17 @@ async def serve(port: int, use_simulator: bool) -> None:
     await server.aclose()
 
 
-async def _start_simulator(port: int) -> SmppServer | None:
-    """The built-in simulator, receipts immediate, if this checkout has one."""
+async def _start_simulator(port: int) -> _Closable | None:
+    """The built-in simulator with its default behaviour, if this checkout has one."""
     try:
-        module = importlib.import_module("marconi.simulator")
-        start = module.start_benchmark_simulator
-    except (ImportError, AttributeError):
+        config_module = importlib.import_module("marconi.simulator.config")
+        smsc_module = importlib.import_module("marconi.simulator.smsc")
+    except ImportError:
         return None
-    server: SmppServer = await start(host=HOST, port=port)
-    return server
+    config = config_module.SimulatorConfig(host=HOST, port=port)
+    simulator: _Closable = smsc_module.Simulator(config)
+    await simulator.start()  # type: ignore[attr-defined]
+    return simulator
 
 
 @contextlib.contextmanager

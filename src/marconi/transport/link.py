@@ -47,7 +47,7 @@ from marconi.smpp import (
 from marconi.transport.stream import AsyncStream
 from marconi.transport.throttle import AdaptiveThrottle, Clock
 
-__all__ = ["Link", "with_sequence_number"]
+__all__ = ["Link", "send_numbered", "with_sequence_number"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,27 @@ def with_sequence_number(pdu: _P, sequence_number: int) -> _P:
     if cloner is None:
         cloner = _CLONERS[cls] = _make_cloner(cls)
     return cloner(pdu, sequence_number)  # type: ignore[return-value]
+
+
+# The slot that holds every PDU's sequence_number (it is declared once, on the base class).
+_SET_SEQUENCE_NUMBER: Final = Pdu.__dict__["sequence_number"].__set__
+
+
+def send_numbered(connection: SmppConnection, pdu: Pdu, sequence_number: int) -> bytes:
+    """``connection.send(pdu)`` as if ``pdu`` carried ``sequence_number``.
+
+    The number is written into the PDU's slot for the duration of the call only and the old one
+    put back, so the caller's frozen PDU is unchanged afterwards; nothing else runs in between.
+    Copying the PDU instead costs ten times as much, on the path every message takes.
+    """
+    original = pdu.sequence_number
+    if original == sequence_number:
+        return connection.send(pdu)
+    _SET_SEQUENCE_NUMBER(pdu, sequence_number)
+    try:
+        return connection.send(pdu)
+    finally:
+        _SET_SEQUENCE_NUMBER(pdu, original)
 
 
 def _make_cloner(cls: type[Pdu]) -> _Cloner:
@@ -209,7 +230,7 @@ class Link:
         conn = self._conn
         seq = conn.next_sequence_number()
         try:
-            data = conn.send(with_sequence_number(pdu, seq))
+            data = send_numbered(conn, pdu, seq)
         except WindowFull:
             return False
         except MarconiError as exc:
@@ -243,12 +264,18 @@ class Link:
                 return  # the connection's own requests hold the last slots; retry on a response
             queue.popleft()
 
-    def respond(self, pdu: Response) -> None:
-        """Send a response to a request of the peer (dropped if the connection is gone)."""
+    def respond(self, pdu: Response, sequence_number: int | None = None) -> None:
+        """Send a response to a request of the peer (dropped if the connection is gone).
+
+        ``sequence_number``, when given, is the one sent, whatever ``pdu`` carries.
+        """
         if self._closed:
             return
         try:
-            data = self._conn.send(pdu)
+            if sequence_number is None:
+                data = self._conn.send(pdu)
+            else:
+                data = send_numbered(self._conn, pdu, sequence_number)
         except LocalProtocolError as exc:
             log.warning("%s: cannot send %s: %s", self.name, type(pdu).__name__, exc)
             return

@@ -67,7 +67,7 @@ from marconi.smpp import (
     response_to,
 )
 from marconi.transport.client import BindType
-from marconi.transport.link import Link, with_sequence_number
+from marconi.transport.link import Link
 from marconi.transport.stream import AsyncStream, TcpListener, start_tcp_listener
 from marconi.transport.throttle import Clock
 
@@ -358,9 +358,7 @@ class SmppSession:
         if isinstance(result, int):
             self.link.respond(response_to(pdu, result))
             return
-        if result.sequence_number != pdu.sequence_number:
-            result = with_sequence_number(result, pdu.sequence_number)
-        self.link.respond(result)
+        self.link.respond(result, pdu.sequence_number)
 
     async def _bind(self, handler: SmppHandler, pdu: Bind) -> None:
         bind_type, resp_class = _BIND_TYPES[type(pdu)]
