@@ -389,8 +389,9 @@ class Simulator:
             self.counters.faults += 1
             stream = self._stream_of(session)
             if action is FaultAction.UNBIND:
+                # this submit and every later one stay unanswered: the unbind is the answer
                 if stream is not None:
-                    stream.suppress(sequence_number)
+                    stream.mute_responses()
                 logger.info("fault: unbinding %r after %d submits", session.system_id, count)
                 self._spawn(session.unbind())
             elif action is FaultAction.DROP:

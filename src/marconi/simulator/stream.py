@@ -2,8 +2,9 @@
 
 The SMPP session answers enquire_link and unbind by itself, as the protocol demands; a black hole
 must not. So each accepted connection is wrapped in a :class:`FaultStream` that can swallow every
-outgoing byte (``silent``), or the one response to a given request (:meth:`suppress`), and can cut
-the TCP connection (``abort``). With no fault on, a write costs one attribute test more.
+outgoing byte (``silent``), every response from now on (:meth:`mute_responses`), or the one
+response to a given request (:meth:`suppress`), and can cut the TCP connection (``abort``). With no
+fault on, a write costs one attribute test more.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ _RESPONSE_BIT: Final = 0x80000000
 class FaultStream:
     """An :class:`~marconi.transport.stream.AsyncStream` over another one, with faults."""
 
-    __slots__ = ("_filtering", "_inner", "_silent", "_suppressed")
+    __slots__ = ("_filtering", "_inner", "_muted", "_silent", "_suppressed")
 
     def __init__(self, inner: AsyncStream) -> None:
         self._inner = inner
         self._silent = False
+        self._muted = False
         self._suppressed: set[int] = set()
         self._filtering = False
 
@@ -37,7 +39,12 @@ class FaultStream:
     @silent.setter
     def silent(self, value: bool) -> None:
         self._silent = value
-        self._filtering = value or bool(self._suppressed)
+        self._filtering = value or self._muted or bool(self._suppressed)
+
+    def mute_responses(self) -> None:
+        """Swallow every response (and generic_nack) from now on; requests still go out."""
+        self._muted = True
+        self._filtering = True
 
     def suppress(self, sequence_number: int) -> None:
         """Swallow the response (or generic_nack) with ``sequence_number``, once."""
@@ -59,6 +66,7 @@ class FaultStream:
     def _drop_suppressed(self, data: bytes) -> bytes:
         # Writes carry whole PDUs, so the frames can be walked by their command_length.
         suppressed = self._suppressed
+        muted = self._muted
         kept: list[bytes] = []
         pos = 0
         end = len(data)
@@ -66,14 +74,14 @@ class FaultStream:
             length, command_id, _, seq = _HEADER.unpack_from(data, pos)
             if length < 16:
                 break
-            if command_id & _RESPONSE_BIT and seq in suppressed:
+            if command_id & _RESPONSE_BIT and (muted or seq in suppressed):
                 suppressed.discard(seq)
             else:
                 kept.append(data[pos : pos + length])
             pos += length
         if pos < end:
             kept.append(data[pos:])
-        self._filtering = self._silent or bool(suppressed)
+        self._filtering = self._silent or muted or bool(suppressed)
         return b"".join(kept)
 
     async def drain(self) -> None:

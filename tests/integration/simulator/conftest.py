@@ -145,9 +145,14 @@ class RawPeer:
         try:
             while True:
                 if await self.read(within) is None:
+                    self.close()
                     return True
-        except (TimeoutError, ConnectionError):
+        except ConnectionError:
+            self.close()
+            return True
+        except TimeoutError:
             return False
 
     def close(self) -> None:
-        self.writer.close()
+        if not self.writer.is_closing():
+            self.writer.close()

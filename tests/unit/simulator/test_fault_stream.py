@@ -60,3 +60,13 @@ async def test_abort_closes_the_inner_stream() -> None:
     stream.abort()
     assert stream.closed
     assert await theirs.read() == b""
+
+
+async def test_mute_responses_keeps_requests_only() -> None:
+    ours, theirs = memory_stream_pair()
+    stream = FaultStream(ours)
+    stream.mute_responses()
+    stream.write(frames((SubmitSmResp(message_id="a"), 6), (Unbind(), 9)))
+    stream.write(frames((EnquireLinkResp(), 10)))
+    stream.flush()
+    assert await theirs.read() == frames((Unbind(), 9))
