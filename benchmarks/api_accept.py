@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -38,7 +39,23 @@ BODY = json.dumps({"to": "+14155550100", "body": "Your code is 123456"}).encode(
 # -- the server (run in a subprocess) -------------------------------------------------------------
 
 
-async def serve(database_url: str, port: int, schema: str | None, ready_file: str) -> None:
+async def prepare(database_url: str, schema: str | None, ready_file: str) -> None:
+    """Migrate, make sure the admin exists, and write a fresh key for the clients."""
+    from marconi.services import build_services
+    from marconi.store import open_store
+
+    store = await open_store(database_url, schema=schema, migrate=True)
+    services = build_services(store)
+    try:
+        admin = await services.accounts.admin_account()
+        key = await services.keys.create_key(admin.id, name="benchmark")
+    finally:
+        await services.aclose()
+        await store.aclose()
+    Path(ready_file).write_text(key.token)  # noqa: ASYNC240 - once, before serving
+
+
+async def serve(database_url: str, schema: str | None, sock: socket.socket) -> None:
     import uvicorn
 
     from marconi.api import ApiOptions, create_app
@@ -47,30 +64,61 @@ async def serve(database_url: str, port: int, schema: str | None, ready_file: st
     from marconi.store import open_store
 
     settings = load_settings(environ={}, overrides={"database_url": database_url})
-    store = await open_store(database_url, schema=schema, migrate=True)
+    store = await open_store(database_url, schema=schema, migrate=False)
     services = build_services(store)
-    admin = await services.accounts.admin_account()
-    key = await services.keys.create_key(admin.id, name="benchmark")
-    Path(ready_file).write_text(key.token)  # noqa: ASYNC240 - once, before serving
     app = create_app(settings, services, options=ApiOptions(rate_limit=None))
     config = uvicorn.Config(
         app,
-        host="127.0.0.1",
-        port=port,
-        loop="uvloop",
+        loop="none",
         http="httptools",
+        ws="none",
+        lifespan="off",
         access_log=False,
         log_level="warning",
-        backlog=4096,
         proxy_headers=False,
         server_header=False,
         date_header=False,
     )
     try:
-        await uvicorn.Server(config).serve()
+        await uvicorn.Server(config).serve(sockets=[sock])
     finally:
         await services.aclose()
         await store.aclose()
+
+
+def serve_process(database_url: str, schema: str | None, sock: socket.socket) -> None:
+    import uvloop
+
+    uvloop.run(serve(database_url, schema, sock))
+
+
+def serve_main(args: argparse.Namespace) -> None:
+    """Several processes share one listening socket; each has its own store and event loop."""
+    asyncio.run(prepare(args.database_url, args.schema, args.ready_file + ".tmp"))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    sock.listen(4096)
+    sock.set_inheritable(True)
+    context = multiprocessing.get_context("fork")
+    workers = [
+        context.Process(target=serve_process, args=(args.database_url, args.schema, sock))
+        for _ in range(args.workers)
+    ]
+    for worker in workers:
+        worker.start()
+    os.replace(args.ready_file + ".tmp", args.ready_file)
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for worker in workers:
+            worker.join()
+    finally:
+        for worker in workers:
+            worker.terminate()
 
 
 # -- drivers --------------------------------------------------------------------------------------
@@ -88,6 +136,9 @@ def run_wrk(
 ) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(WRK_SCRIPT % (BODY.decode(), auth))
+        if rate is not None:
+            # Each connection waits before each request, so all of them offer about ``rate``.
+            f.write(f"function delay()\n  return math.random(0, {2000 * clients // rate})\nend\n")
         script = f.name
     command = [
         "wrk",
@@ -212,7 +263,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(database_url: str, schema: str | None) -> tuple[subprocess.Popen[bytes], int, str]:
+def start_server(
+    database_url: str, schema: str | None, workers: int
+) -> tuple[subprocess.Popen[bytes], int, str]:
     port = free_port()
     ready = Path(tempfile.mkdtemp()) / "token"
     command = [
@@ -225,6 +278,8 @@ def start_server(database_url: str, schema: str | None) -> tuple[subprocess.Pope
         str(port),
         "--ready-file",
         str(ready),
+        "--workers",
+        str(workers),
     ]
     if schema:
         command += ["--schema", schema]
@@ -255,7 +310,15 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per run (wrk)")
     parser.add_argument("--driver", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--rate", type=int, default=None, help="offered requests/s (python driver)")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=None,
+        help="offer about this many requests/s, not as many as possible",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes sharing the port (default 1)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--schema", default=None, help=argparse.SUPPRESS)
@@ -263,14 +326,12 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.serve:
-        import uvloop
-
-        uvloop.run(serve(args.database_url, args.port, args.schema, args.ready_file))
+        serve_main(args)
         return
 
     driver = args.driver
     if driver == "auto":
-        driver = "wrk" if shutil.which("wrk") and args.rate is None else "python"
+        driver = "wrk" if shutil.which("wrk") else "python"
     tmp = tempfile.mkdtemp()
     schema = None
     if args.database_url is None:
@@ -282,7 +343,7 @@ def main() -> None:
         if backend == "postgresql":
             schema = f"bench_{secrets.token_hex(4)}"
     for clients in [int(c) for c in args.clients.split(",")]:
-        process, port, auth = start_server(database_url, schema)
+        process, port, auth = start_server(database_url, schema, args.workers)
         try:
             if driver == "wrk":
                 result = run_wrk(port, auth, clients, args.seconds, args.rate)
@@ -294,8 +355,10 @@ def main() -> None:
         rate = result["accepted"] / result["seconds"]
         offered = f" offered={args.rate}/s" if args.rate else ""
         print(
-            f"{backend:<10} {driver:<6} clients={clients:<4}{offered} {rate:>8,.0f} accepted/s  "
-            f"p50={result['p50']:.1f} ms  p99={result['p99']:.1f} ms  errors={result['errors']}",
+            f"{backend:<10} {driver:<6} workers={args.workers} clients={clients:<4}{offered} "
+            f"{rate:>8,.0f} accepted/s  "
+            f"p50={result['p50']:.1f} ms  p99={result['p99']:.1f} ms  "
+            f"errors={result['errors']}",
             flush=True,
         )
     if schema is not None:
