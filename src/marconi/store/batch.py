@@ -16,16 +16,18 @@ import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import sqlalchemy.exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marconi.errors import Conflict, MarconiError, StoreError
 
-__all__ = ["BatchOp", "GroupCommitter"]
+__all__ = ["AFTER_COMMIT", "BatchOp", "GroupCommitter", "after_commit"]
 
 log = logging.getLogger(__name__)
+
+AFTER_COMMIT: Final = "marconi.after_commit"
 
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
@@ -128,16 +130,30 @@ class GroupCommitter:
         for i, job in enumerate(jobs):
             groups.setdefault(job.op, []).append(i)
         results: list[Any] = [None] * len(jobs)
+        hooks: list[Callable[[], None]] = []
         async with self._begin() as conn:
-            for op, indexes in groups.items():
-                out = await op(conn, [jobs[i].item for i in indexes])
-                if len(out) != len(indexes):
-                    raise RuntimeError(
-                        f"{op!r} returned {len(out)} results for {len(indexes)} items"
-                    )
-                for i, result in zip(indexes, out, strict=True):
-                    results[i] = result
+            conn.info[AFTER_COMMIT] = hooks
+            try:
+                for op, indexes in groups.items():
+                    out = await op(conn, [jobs[i].item for i in indexes])
+                    if len(out) != len(indexes):
+                        raise RuntimeError(
+                            f"{op!r} returned {len(out)} results for {len(indexes)} items"
+                        )
+                    for i, result in zip(indexes, out, strict=True):
+                        results[i] = result
+            finally:
+                del conn.info[AFTER_COMMIT]
+        for hook in hooks:
+            hook()
         return results
+
+
+def after_commit(conn: AsyncConnection, hook: Callable[[], None]) -> None:
+    """Run ``hook`` once the transaction ``conn`` is in has committed (never if it fails)."""
+    hooks: list[Callable[[], None]] = conn.info[AFTER_COMMIT]
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 def _is_outage(exc: BaseException) -> bool:

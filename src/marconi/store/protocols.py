@@ -209,6 +209,15 @@ class MessageQueue(Protocol):
         """Move scheduled and queued messages whose ``expires_at`` has passed to ``expired``."""
         ...
 
+    async def wait_for_messages(self) -> None:
+        """Return once messages may be ready to claim.
+
+        Woken by commits that queue messages, on this node or, on PostgreSQL, any other.
+        Scheduled messages and retries come due by the clock, so wait under
+        ``asyncio.timeout(…)`` and claim when it runs out too.
+        """
+        ...
+
     async def queue_depth(self) -> int:
         """Messages waiting to be sent: queued or sending."""
         ...
@@ -218,6 +227,10 @@ class MessageQueue(Protocol):
 
 class WebhookOutbox(Protocol):
     async def enqueue_webhook(self, new: NewWebhook, *, now: datetime) -> WebhookDelivery: ...
+
+    async def wait_for_webhooks(self) -> None:
+        """Like wait_for_messages, for new or replayed webhook deliveries."""
+        ...
 
     async def claim_webhooks(
         self, limit: int, *, now: datetime, lease_until: datetime

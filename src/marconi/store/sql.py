@@ -8,18 +8,21 @@ committers' transactions run at once and claims skip each other's locked rows.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from marconi.errors import Conflict, MarconiError, NotFound, StoreError
 from marconi.store import ids
-from marconi.store.batch import GroupCommitter
+from marconi.store.batch import AFTER_COMMIT, GroupCommitter, after_commit
 from marconi.store.bulk import bulk_insert, bulk_update
 from marconi.store.cursor import decode_cursor, encode_cursor
 from marconi.store.engine import Dialect
@@ -125,6 +128,8 @@ _MUTABLE: Final = (
     "claimed_at",
 )
 _MAX_PAGE: Final = 500
+_MESSAGES_CHANNEL: Final = "marconi_messages"
+_WEBHOOKS_CHANNEL: Final = "marconi_webhooks"
 # For each target status, the statuses a message may move to it from.
 _MOVES_TO: Final = {
     target: sorted(source.value for source, targets in ALLOWED.items() if target in targets)
@@ -257,6 +262,11 @@ class SqlStore:
         self._status_payload = status_payload
         self._pg = dialect is Dialect.POSTGRESQL
         self._closed = False
+        # Set after a commit that made work: dispatchers and webhook senders sleep on these
+        # instead of polling. On PostgreSQL, NOTIFY carries the news to the other nodes.
+        self._messages_ready = asyncio.Event()
+        self._webhooks_ready = asyncio.Event()
+        self._listener: asyncio.Task[None] | None = None
         pg = self._pg
         self._insert_messages = bulk_insert(messages, pg=pg)
         self._insert_event_rows = bulk_insert(message_events, pg=pg)
@@ -294,6 +304,10 @@ class SqlStore:
         if self._closed:
             return
         self._closed = True
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
         await self.committer.aclose()
         await self._write_engine.dispose()
         if self._read_engine is not self._write_engine:
@@ -307,6 +321,57 @@ class SqlStore:
             else:
                 await conn.exec_driver_sql("PRAGMA optimize")
             await conn.commit()
+
+    # -- wakeups -------------------------------------------------------------------------------
+
+    async def wait_for_messages(self) -> None:
+        await self._wait(self._messages_ready)
+
+    async def wait_for_webhooks(self) -> None:
+        await self._wait(self._webhooks_ready)
+
+    async def _wait(self, ready: asyncio.Event) -> None:
+        if self._pg and self._listener is None and not self._closed:
+            self._listener = asyncio.create_task(self._listen(), name="store-listener")
+        await ready.wait()
+        ready.clear()
+
+    async def _wake(self, conn: AsyncConnection, ready: asyncio.Event, channel: str) -> None:
+        """Set ``ready`` once this transaction commits (and NOTIFY the other nodes)."""
+        if ready.set in conn.info[AFTER_COMMIT]:
+            return
+        after_commit(conn, ready.set)
+        if self._pg:
+            await conn.exec_driver_sql(f"SELECT pg_notify('{channel}', '')")
+
+    async def _listen(self) -> None:
+        dsn = self._write_engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        while not self._closed:
+            try:
+                conn = await asyncpg.connect(dsn, timeout=10)
+            except (OSError, TimeoutError, asyncpg.PostgresError):
+                await asyncio.sleep(1.0)
+                continue
+            lost = asyncio.Event()
+            try:
+                conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
+                await conn.add_listener(
+                    _MESSAGES_CHANNEL, lambda *_args: self._messages_ready.set()
+                )
+                await conn.add_listener(
+                    _WEBHOOKS_CHANNEL, lambda *_args: self._webhooks_ready.set()
+                )
+                # Whatever was committed while nobody listened.
+                self._messages_ready.set()
+                self._webhooks_ready.set()
+                await lost.wait()
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(conn.close(), 2)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -721,6 +786,9 @@ class SqlStore:
             await conn.execute(idempotency_keys.insert(), key_rows)
         if hook_rows:
             await conn.execute(webhook_outbox.insert(), hook_rows)
+            await self._wake(conn, self._webhooks_ready, _WEBHOOKS_CHANNEL)
+        if any(m.status is MessageStatus.QUEUED for m in message_rows):
+            await self._wake(conn, self._messages_ready, _MESSAGES_CHANNEL)
         return results
 
     # -- messages: read ------------------------------------------------------------------------
@@ -943,6 +1011,7 @@ class SqlStore:
             ]
             if not changes:
                 return 0
+            await self._wake(conn, self._messages_ready, _MESSAGES_CHANNEL)
             return len(await self._apply_changes(conn, changes, now, want=True))
 
         return await self._write(run)
@@ -1384,7 +1453,9 @@ class SqlStore:
                 )
                 hook_params.append(self._webhook_params(_webhook_row(hook, now)))
         await self._insert_event_rows.run(conn, event_params)
-        await self._insert_webhooks.run(conn, hook_params)
+        if hook_params:
+            await self._insert_webhooks.run(conn, hook_params)
+            await self._wake(conn, self._webhooks_ready, _WEBHOOKS_CHANNEL)
         return len(event_params)
 
     def _webhook_params(self, row: Row) -> tuple[object, ...]:
@@ -1491,6 +1562,7 @@ class SqlStore:
 
         async def run(conn: AsyncConnection) -> WebhookDelivery:
             await conn.execute(webhook_outbox.insert(), row)
+            await self._wake(conn, self._webhooks_ready, _WEBHOOKS_CHANNEL)
             return _delivery(row)
 
         return await self._write(run)
@@ -1686,6 +1758,7 @@ class SqlStore:
             ).first()
             if row is None:
                 raise NotFound(f"webhook delivery {delivery_id} not found")
+            await self._wake(conn, self._webhooks_ready, _WEBHOOKS_CHANNEL)
             return _delivery(row._mapping)
 
         return await self._write(run)

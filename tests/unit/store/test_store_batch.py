@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marconi.errors import Conflict, MarconiError, StoreError
-from marconi.store.batch import GroupCommitter
+from marconi.store.batch import GroupCommitter, after_commit
 
 
 class FakeDatabase:
@@ -22,6 +22,8 @@ class FakeDatabase:
         self.fail_commit_with: int | None = None  # a commit holding this item fails
         self.down = False
         self._open: list[int] | None = None
+        self.info: dict[str, object] = {}  # as AsyncConnection.info
+        self.hooked: list[int] = []  # items whose after-commit hook ran
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -40,6 +42,7 @@ class FakeDatabase:
         assert self._open is not None
         out: list[int | MarconiError] = []
         for item in items:
+            after_commit(conn, lambda item=item: self.hooked.append(item))
             if item < 0:
                 out.append(Conflict(f"refused {item}"))
             else:
@@ -135,3 +138,16 @@ async def test_several_workers_run_transactions_at_once() -> None:
     await asyncio.gather(*(committer.submit(fake.double, i) for i in range(12)))
     await committer.aclose()
     assert most == 3
+
+
+async def test_after_commit_hooks_run_only_for_committed_work(
+    db: tuple[FakeDatabase, GroupCommitter],
+) -> None:
+    fake, committer = db
+    fake.fail_commit_with = 13
+    await asyncio.gather(
+        *(committer.submit(fake.double, i) for i in (11, 12, 13)), return_exceptions=True
+    )
+    committed = sorted(i for t in fake.committed for i in t)
+    assert committed == [11, 12]
+    assert sorted(fake.hooked) == [11, 12]
