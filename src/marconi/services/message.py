@@ -67,7 +67,7 @@ class SendRequest:
     to: str
     body: str
     from_: str | None = None  # None: the account's default (oldest) sender
-    status_callback: str | None = None
+    status_callback: str | None = None  # None: the sender's default status callback, if any
     validity_period: int | None = None  # seconds
     send_at: datetime | None = None
     encoding: str = "auto"
@@ -193,7 +193,7 @@ class MessageService:
                     field="from",
                 )
         status_callback = (
-            None
+            owned[from_addr]
             if request.status_callback is None
             else check_url(request.status_callback, field="status_callback")
         )

@@ -53,7 +53,7 @@ def _method(method: str) -> str:
 
 @dataclass(slots=True)
 class _Book:
-    values: frozenset[str]
+    callbacks: dict[str, str | None]  # sender value -> its default status callback
     default: str | None
     until: float
 
@@ -69,22 +69,23 @@ class SenderBook:
         self._monotonic = monotonic_clock
         self._books: dict[str, _Book] = {}
 
-    async def senders(self, account_id: str) -> tuple[frozenset[str], str | None]:
-        """The account's sender values, and the oldest one (the default ``from``)."""
+    async def senders(self, account_id: str) -> tuple[dict[str, str | None], str | None]:
+        """The account's senders with their default status callbacks, and the oldest sender
+        (the default ``from``)."""
         now = self._monotonic()
         book = self._books.get(account_id)
         if book is None or book.until <= now:
             numbers = await self._numbers.list_numbers(account_id)
             ordered = sorted(numbers, key=lambda n: (n.created_at, n.id))
             book = _Book(
-                values=frozenset(n.value for n in numbers),
+                callbacks={n.value: n.status_callback_url for n in ordered},
                 default=ordered[0].value if ordered else None,
                 until=now + self._ttl,
             )
             if len(self._books) > 10_000:
                 self._books.clear()
             self._books[account_id] = book
-        return book.values, book.default
+        return book.callbacks, book.default
 
     def forget(self, account_id: str) -> None:
         self._books.pop(account_id, None)
@@ -136,7 +137,7 @@ class NumberService:
         inbound_webhook_method: str | Unset = Unset.UNSET,
         status_callback_url: str | Unset | None = Unset.UNSET,
     ) -> Number:
-        return await self._numbers.update_number(
+        number = await self._numbers.update_number(
             account_id,
             number_id,
             now=self._clock(),
@@ -156,6 +157,8 @@ class NumberService:
                 else _optional_url(status_callback_url, "status_callback_url")
             ),
         )
+        self._book.forget(account_id)
+        return number
 
     async def remove_number(self, account_id: str, number_id: str) -> None:
         await self._numbers.delete_number(account_id, number_id)

@@ -222,3 +222,22 @@ def test_times_need_rfc3339_with_an_offset(text: str) -> None:
 def test_rfc3339_times_parse() -> None:
     assert parse_time("2026-05-01T09:30:00Z", field="x").utcoffset() == timedelta(0)
     assert parse_time("2026-05-01T09:30:00+02:00", field="x").utcoffset() == timedelta(hours=2)
+
+
+async def test_the_senders_status_callback_is_the_default(services: Services) -> None:
+    admin = await _admin(services)
+    number = await services.numbers.add_number(
+        admin, "+14155550177", status_callback_url="https://hooks.test/status"
+    )
+    plain = await services.messages.send(admin, SendRequest(to=TO, body="x", from_="+14155550177"))
+    assert plain.status_callback == "https://hooks.test/status"
+    own = await services.messages.send(
+        admin,
+        SendRequest(to=TO, body="x", from_="+14155550177", status_callback="https://mine.test/s"),
+    )
+    assert own.status_callback == "https://mine.test/s"
+    await services.numbers.update_number(admin, number.id, status_callback_url=None)
+    cleared = await services.messages.send(
+        admin, SendRequest(to=TO, body="x", from_="+14155550177")
+    )
+    assert cleared.status_callback is None
