@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "marconi.cli.accounts",
     "marconi.cli.numbers",
     "marconi.cli.messages",
+    "marconi.cli.smsc",
 )
 
 

@@ -7,6 +7,7 @@ A TOML file (``marconi smsc --config smsc.toml``) may hold these keys at its top
     port = 2775
     id_format = "hex"            # or "dec"
     admin_port = 2776            # the admin line protocol (MO injection, faults, handsets)
+    admin_host = "127.0.0.1"     # it has no authentication: keep it on loopback
     seed = 42                    # reproducible draws
     tls_cert = "cert.pem"
     tls_key = "key.pem"
@@ -102,6 +103,7 @@ class SimulatorConfig:
     handset_capacity: int = 10_000
     per_handset: int = 50
     admin_port: int | None = None
+    admin_host: str = "127.0.0.1"  # the admin protocol has no authentication
     tls_cert: Path | None = None
     tls_key: Path | None = None
     seed: int | None = None
@@ -210,6 +212,7 @@ def config_from_mapping(
         data = _table(data, "smsc")
     top = {
         "host",
+        "admin_host",
         "port",
         "id_format",
         "admin_port",
@@ -226,8 +229,9 @@ def config_from_mapping(
     _check_keys(data, top, "the simulator config")
     cfg = base if base is not None else SimulatorConfig()
     changes: dict[str, object] = {}
-    if "host" in data:
-        changes["host"] = _str(data, "host", "smsc")
+    for key in ("host", "admin_host"):
+        if key in data:
+            changes[key] = _str(data, key, "smsc")
     for key in ("port", "admin_port", "seed"):
         if key in data:
             changes[key] = _int(data, key, "smsc")

@@ -138,6 +138,22 @@ class DestinationRule:
         if self.submit_status is not None and not 0 < self.submit_status <= 0xFFFFFFFF:
             raise ConfigError(f"submit_status must be a non-zero command_status: {self}")
 
+    def explain(self) -> str:
+        """One line for people: ``UNDELIV err:001 (unknown subscriber)``."""
+        if self.submit_status is not None:
+            try:
+                name = CommandStatus(self.submit_status).name
+            except ValueError:
+                name = f"0x{self.submit_status:08X}"
+            effect = f"submit_sm refused with {name}"
+        elif not self.receipt:
+            effect = "accepted, never receipted"
+        else:
+            effect = f"{self.outcome.fate.value} err:{self.outcome.error_code:03d}"
+            if self.latency is not None:
+                effect += f" after {self.latency}"
+        return f"{effect} ({self.description})" if self.description else effect
+
 
 @dataclass(frozen=True, slots=True)
 class OutcomeRatios:
@@ -186,47 +202,47 @@ BUILTIN_RULES: Final[tuple[DestinationRule, ...]] = (
     DestinationRule(
         _MAGIC + "001",
         submit_status=CommandStatus.ESME_RINVDSTADR,
-        description="submit_sm refused: ESME_RINVDSTADR (invalid destination)",
+        description="invalid destination",
     ),
     DestinationRule(
         _MAGIC + "002",
         outcome=Outcome(Fate.UNDELIVERABLE, 1),
-        description="undeliverable: unknown subscriber",
+        description="unknown subscriber",
     ),
     DestinationRule(
         _MAGIC + "003",
         outcome=Outcome(Fate.EXPIRED, 27),
-        description="expired: absent subscriber (handset off)",
+        description="absent subscriber: handset off",
     ),
     DestinationRule(
         _MAGIC + "004",
         outcome=Outcome(Fate.REJECTED, 13),
-        description="rejected: call barred",
+        description="call barred",
     ),
     DestinationRule(
         _MAGIC + "005",
         outcome=Outcome(Fate.UNDELIVERABLE, 31),
-        description="undeliverable: subscriber busy",
+        description="subscriber busy",
     ),
     DestinationRule(
         _MAGIC + "006",
         outcome=Outcome(Fate.UNDELIVERABLE, 11),
-        description="undeliverable: cannot receive SMS (teleservice not provisioned)",
+        description="cannot receive SMS: teleservice not provisioned",
     ),
     DestinationRule(
         _MAGIC + "007",
         submit_status=CommandStatus.ESME_RSUBMITFAIL,
-        description="submit_sm refused: ESME_RSUBMITFAIL",
+        description="submit failed",
     ),
     DestinationRule(
         _MAGIC + "008",
         latency=FixedLatency(30.0),
-        description="delivered, after 30 seconds",
+        description="slow handset",
     ),
     DestinationRule(
         _MAGIC + "009",
         receipt=False,
-        description="accepted, never receipted",
+        description="lost receipt",
     ),
 )
 

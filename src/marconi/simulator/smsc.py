@@ -190,7 +190,7 @@ class Simulator:
             self._accept, host=cfg.host, port=cfg.port, ssl=ssl
         )
         if cfg.admin_port is not None:
-            self._admin = AdminServer(self, host=cfg.host, port=cfg.admin_port)
+            self._admin = AdminServer(self, host=cfg.admin_host, port=cfg.admin_port)
             await self._admin.start()
         if self._summary_interval is not None:
             self._summary = Summary(self.counters, loop.time())
