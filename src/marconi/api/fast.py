@@ -31,6 +31,10 @@ _PATH: Final = "/v1/messages"
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 
 
+class _ClientGone(Exception):
+    """The client closed the connection before it sent the whole request."""
+
+
 class FastSend:
     def __init__(
         self, *, services: Services, authenticate: Authenticator, max_body_bytes: int
@@ -51,6 +55,8 @@ class FastSend:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             status, body, headers = await self._handle(scope, receive)
+        except _ClientGone:
+            return  # nobody to answer
         except Exception as exc:  # every failure answers as problem+json, like the framework's
             response = problem_for(exc)
             status = response.status_code
@@ -87,7 +93,7 @@ class FastSend:
         while True:
             event = await receive()
             if event["type"] == "http.disconnect":
-                raise ConnectionResetError("the client went away")
+                raise _ClientGone
             chunk = event.get("body", b"")
             size += len(chunk)
             if size > self._max_body_bytes:

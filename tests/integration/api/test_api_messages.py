@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from tests.integration.api.conftest import Api, StartApi
 
 from marconi.api import ApiOptions
@@ -259,3 +261,22 @@ async def test_list_pages_with_a_cursor_and_filters(api: Api) -> None:
         "invalid_datetime",
         "date_created_after",
     )
+
+
+async def test_a_client_that_leaves_mid_body_gets_no_answer_and_no_noise(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    host, port = api.url.removeprefix("http://").split(":")
+    _reader, writer = await asyncio.open_connection(host, int(port))
+    key = api.admin_key
+    writer.write(
+        b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {key.token}\r\nContent-Length: 100\r\n\r\n".encode()
+        + b'{"to": "+1'
+    )
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.sleep(0.1)
+    assert not [r for r in caplog.records if r.name.startswith("marconi")]
+    assert (await api.client().get("/v1/messages")).json()["items"] == []
