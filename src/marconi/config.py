@@ -154,6 +154,8 @@ class Settings:
     allow_private_webhooks: bool = True
     public_base_url: str | None = None
     sqlite_synchronous: SqliteSynchronous = SqliteSynchronous.NORMAL
+    rate_limit: float = 100.0  # API requests a second per key, on average; 0: no limit
+    rate_burst: int = 200  # API requests a key may make at once
     connectors: tuple[ConnectorConfig, ...] = (SimulatorConnectorConfig(),)
     routes: tuple[RouteConfig, ...] = (RouteConfig(connectors=(DEFAULT_SIMULATOR_NAME,)),)
     config_file: Path | None = None
@@ -172,6 +174,8 @@ _SCALARS: Final = (
     "allow_private_webhooks",
     "public_base_url",
     "sqlite_synchronous",
+    "rate_limit",
+    "rate_burst",
 )
 
 
@@ -252,6 +256,9 @@ def _build(raw: Mapping[str, object], path: Path | None) -> Settings:
             f"sqlite_synchronous must be 'normal' or 'full', got {sync_raw!r}"
         ) from None
 
+    rate_limit = _float(raw.get("rate_limit", 100.0), where="rate_limit", low=0.0)
+    rate_burst = _int(raw.get("rate_burst", 200), where="rate_burst", low=1, high=1_000_000)
+
     connectors: tuple[ConnectorConfig, ...]
     routes: tuple[RouteConfig, ...]
     if "connectors" in raw:
@@ -278,6 +285,8 @@ def _build(raw: Mapping[str, object], path: Path | None) -> Settings:
         allow_private_webhooks=allow_private,
         public_base_url=public_base_url,
         sqlite_synchronous=synchronous,
+        rate_limit=rate_limit,
+        rate_burst=rate_burst,
         connectors=connectors,
         routes=routes,
         config_file=path,

@@ -44,7 +44,7 @@ class MarconiApp(FastAPI):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiOptions:
     rate_limit: float | None = 100.0
-    """Requests a second each key may make on average; None: no limit."""
+    """Requests a second each key may make on average; None: no limit (settings: 0)."""
     rate_burst: int = 200
     """Requests a key may make at once before the average applies."""
     max_body_bytes: int = 64 * 1024
@@ -54,8 +54,12 @@ class ApiOptions:
 def create_app(
     settings: Settings, services: Services, *, options: ApiOptions | None = None
 ) -> MarconiApp:
-    """The API over ``services``. It owns nothing: whoever built the services closes them."""
-    options = options or ApiOptions()
+    """The API over ``services``. It owns nothing: whoever built the services closes them.
+
+    Without ``options``, the rate limit comes from ``settings`` (``rate_limit``, ``rate_burst``).
+    """
+    if options is None:
+        options = ApiOptions(rate_limit=settings.rate_limit or None, rate_burst=settings.rate_burst)
     app = MarconiApp(
         title="Marconi",
         version=__version__,

@@ -112,3 +112,29 @@ def test_bodies_must_be_utf8_json_objects(raw: bytes, code: str) -> None:
     with pytest.raises(ValidationError) as caught:
         parse_json(raw)
     assert caught.value.code == code
+
+
+async def test_the_rate_limit_comes_from_the_settings(tmp_path: Any) -> None:
+    store = await open_store(f"sqlite:///{tmp_path / 'm.db'}")
+    services = build_services(cast(Store, store))
+    admin = await services.accounts.admin_account()
+    key = await services.keys.create_key(admin.id)
+    settings = load_settings(environ={"MARCONI_RATE_LIMIT": "1", "MARCONI_RATE_BURST": "1"})
+    app = create_app(settings, services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://api",
+        auth=(key.key.id, key.secret),
+    ) as client:
+        assert (await client.get("/v1/keys")).status_code == 200
+        assert (await client.get("/v1/keys")).status_code == 429
+    unlimited = create_app(load_settings(environ={"MARCONI_RATE_LIMIT": "0"}), services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=unlimited),
+        base_url="http://api",
+        auth=(key.key.id, key.secret),
+    ) as client:
+        statuses = {(await client.get("/v1/keys")).status_code for _ in range(210)}
+        assert statuses == {200}
+    await services.aclose()
+    await store.aclose()
