@@ -70,7 +70,15 @@ def create_engines(
         sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
         # Every use ends in an explicit commit or rollback: no reset needed on return.
         writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_reset_on_return=None)
-        _sqlite_setup(writer, synchronous=synchronous, begin="BEGIN IMMEDIATE")
+        # The writer never checkpoints: a commit that has to copy the WAL back into the
+        # database (and sync it) would stall every caller of its batch. SqlStore checkpoints
+        # from a thread of its own instead.
+        _sqlite_setup(
+            writer,
+            synchronous=synchronous,
+            begin="BEGIN IMMEDIATE",
+            pragmas=("PRAGMA wal_autocheckpoint=0",),
+        )
         reader = create_async_engine(url, pool_size=pool_size, max_overflow=0)
         _sqlite_setup(reader, synchronous=synchronous, begin="BEGIN")
         return writer, reader
@@ -93,7 +101,9 @@ def create_engines(
     return engine, engine
 
 
-def _sqlite_setup(engine: AsyncEngine, *, synchronous: str, begin: str) -> None:
+def _sqlite_setup(
+    engine: AsyncEngine, *, synchronous: str, begin: str, pragmas: tuple[str, ...] = ()
+) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Take transactions into our own hands (see the "begin" hook) instead of pysqlite's.
@@ -106,6 +116,7 @@ def _sqlite_setup(engine: AsyncEngine, *, synchronous: str, begin: str) -> None:
             "PRAGMA foreign_keys=ON",
             "PRAGMA temp_store=MEMORY",
             "PRAGMA cache_size=-65536",
+            *pragmas,
         ):
             cursor.execute(pragma)
         cursor.close()

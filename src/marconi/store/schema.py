@@ -32,6 +32,7 @@ __all__ = [
     "to_micros",
     "webhook_attempts",
     "webhook_outbox",
+    "webhook_secrets",
 ]
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -322,4 +323,17 @@ routes: Final = sa.Table(
     sa.Column("position", sa.Integer(), primary_key=True, autoincrement=False),
     sa.Column("settings", Json, nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# The key each account's webhooks are signed with (HMAC needs it in the clear), and the one it
+# replaced, still sent beside it until ``previous_until`` so receivers can switch over.
+webhook_secrets: Final = sa.Table(
+    "webhook_secrets",
+    metadata,
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("secret", sa.Text(), nullable=False),
+    sa.Column("previous_secret", sa.Text(), nullable=True),
+    sa.Column("previous_until", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("rotated_at", UtcDateTime(), nullable=True),
 )

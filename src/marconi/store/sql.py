@@ -9,8 +9,12 @@ committers' transactions run at once and claims skip each other's locked rows.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import json
+import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,6 +82,7 @@ from marconi.store.transition import ALLOWED, FINAL_PART_STATUSES, aggregate_par
 
 __all__ = ["DEFAULT_CALLBACK_STATUSES", "SqlStore", "StatusPayload", "default_status_payload"]
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Row = dict[str, Any]
 RowLike = Mapping[Any, Any]
@@ -128,6 +133,7 @@ _MUTABLE: Final = (
     "claimed_at",
 )
 _MAX_PAGE: Final = 500
+_CHECKPOINT_EVERY: Final = 0.5  # seconds
 _MESSAGES_CHANNEL: Final = "marconi_messages"
 _WEBHOOKS_CHANNEL: Final = "marconi_webhooks"
 # For each target status, the statuses a message may move to it from.
@@ -267,6 +273,13 @@ class SqlStore:
         self._messages_ready = asyncio.Event()
         self._webhooks_ready = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
+        self._checkpointer: asyncio.Task[None] | None = None
+        if not self._pg:
+            path = write_engine.url.database
+            assert path is not None
+            self._checkpointer = asyncio.create_task(
+                self._checkpoint_loop(path), name="store-checkpointer"
+            )
         pg = self._pg
         self._insert_messages = bulk_insert(messages, pg=pg)
         self._insert_event_rows = bulk_insert(message_events, pg=pg)
@@ -304,10 +317,11 @@ class SqlStore:
         if self._closed:
             return
         self._closed = True
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        for task in (self._listener, self._checkpointer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.committer.aclose()
         await self._write_engine.dispose()
         if self._read_engine is not self._write_engine:
@@ -372,6 +386,32 @@ class SqlStore:
             finally:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(conn.close(), 2)
+
+    async def _checkpoint_loop(self, path: str) -> None:
+        """Copy the WAL back into the database file every little while, off the writer.
+
+        PASSIVE never waits for readers or the writer; what it cannot copy yet it copies the
+        next time. The writer then starts the WAL over from its beginning.
+        """
+        # One thread owns the connection, so a checkpoint still running when we are cancelled
+        # finishes before the connection closes.
+        loop = asyncio.get_running_loop()
+        thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
+        conn = await loop.run_in_executor(
+            thread, functools.partial(sqlite3.connect, path, check_same_thread=False)
+        )
+        try:
+            while True:
+                await asyncio.sleep(_CHECKPOINT_EVERY)
+                try:
+                    await loop.run_in_executor(
+                        thread, conn.execute, "PRAGMA wal_checkpoint(PASSIVE)"
+                    )
+                except sqlite3.Error as exc:
+                    log.warning("WAL checkpoint failed: %s", exc)
+        finally:
+            await asyncio.shield(loop.run_in_executor(thread, conn.close))
+            thread.shutdown(wait=True)
 
     # -- plumbing ------------------------------------------------------------------------------
 

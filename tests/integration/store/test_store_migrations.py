@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
 
 import asyncpg
@@ -10,7 +12,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
-from tests.integration.store.conftest import PG_URL, require_postgres
+from tests.integration.store.conftest import PG_URL, T0, require_postgres
+from tests.integration.store.factory import new_message
 
 from marconi.errors import StoreError
 from marconi.store import open_store, run_migrations
@@ -81,3 +84,24 @@ async def test_sqlite_runs_in_wal_mode(tmp_path: pytest.TempPathFactory) -> None
     finally:
         await writer.dispose()
         await reader.dispose()
+
+
+async def test_the_store_checkpoints_the_wal_itself(tmp_path: pytest.TempPathFactory) -> None:
+    path = f"{tmp_path}/c.db"
+    store = await open_store(f"sqlite:///{path}")
+    try:
+        account = await store.create_account(name="a", now=T0)
+
+        async def write_some() -> None:
+            for _ in range(5):
+                await store.insert_messages([new_message(account.id) for _ in range(200)], now=T0)
+
+        await write_some()
+        first = await asyncio.to_thread(os.path.getsize, f"{path}-wal")
+        await asyncio.sleep(1.2)  # the checkpointer runs every half second
+        await write_some()
+        # The writer never checkpoints (wal_autocheckpoint=0): without the store's own
+        # checkpoints the WAL would have doubled; with them it starts over and is reused.
+        assert await asyncio.to_thread(os.path.getsize, f"{path}-wal") < first * 1.5
+    finally:
+        await store.aclose()
