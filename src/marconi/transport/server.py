@@ -298,13 +298,15 @@ class SmppSession:
         loop = asyncio.get_running_loop()
         handler = self.server.handler
         stream = self.stream
-        flush_every = self.server.flush_every
+        first_flush = self.server.flush_every
         answered = 0
+        next_flush = first_flush
         while True:
             if not inbound:
                 if link.closed:
                     return
                 answered = 0
+                next_flush = first_flush
                 waiter = loop.create_future()
                 self._wakeup = waiter
                 try:
@@ -315,17 +317,18 @@ class SmppSession:
             pdu = inbound.popleft()
             if link.closed and type(pdu) is not Unbind:
                 continue  # cannot be answered any more
-            answered += 1
-            if answered >= flush_every:
-                # let the ESME start on the first answers while we work on the rest
-                answered = 0
-                stream.flush()
             try:
                 await self._dispatch(handler, pdu)
             except Exception:
                 log.exception("%r: failed on %s", self, type(pdu).__name__)
                 if pdu.response_class is not None:
                     link.respond(response_to(pdu, CommandStatus.ESME_RSYSERR))
+            answered += 1
+            if answered == next_flush:
+                # Send the first answers of a batch early so that the ESME works on them while
+                # we answer the rest; the gaps double, so a long batch costs few extra writes.
+                next_flush *= 2
+                stream.flush()
 
     async def _dispatch(self, handler: SmppHandler, pdu: Request) -> None:
         cls = type(pdu)

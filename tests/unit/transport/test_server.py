@@ -28,7 +28,7 @@ from marconi.smpp import (
     UnbindResp,
     encode,
 )
-from marconi.transport.memory import memory_stream_pair
+from marconi.transport.memory import MemoryStream, memory_stream_pair
 from marconi.transport.server import BaseHandler, SmppServer, SmppSession
 
 
@@ -238,3 +238,26 @@ async def test_deliver_to_a_raw_esme_and_aclose_unbinds_it(server: SmppServer) -
 
 def _resp(pdu: DeliverSm) -> Response:
     return DeliverSmResp(sequence_number=pdu.sequence_number)
+
+
+async def test_a_long_batch_is_answered_in_growing_flushes() -> None:
+    server = SmppServer(
+        handler=FakeSmsc(), enquire_link_interval=None, unbind_timeout=0.05, flush_every=4
+    )
+    esme = RawEsme(server)
+    await esme.bind()
+    flushes: list[int] = []
+    session = server.sessions[0]
+    stream = session.stream
+    assert isinstance(stream, MemoryStream)
+    stream.flush = lambda: flushes.append(len(smsc(server).submits))  # type: ignore[method-assign]
+    esme.stream.write(
+        b"".join(
+            encode(SubmitSm(sequence_number=i, source_addr="a", destination_addr="b"))
+            for i in range(10, 50)
+        )
+    )
+    answers = [await esme.receive() for _ in range(40)]
+    assert all(isinstance(a, SubmitSmResp) and a.command_status == 0 for a in answers)
+    assert flushes == [4, 8, 16, 32]
+    await server.aclose()
