@@ -118,20 +118,6 @@ _CHANGE_COLUMNS: Final = tuple(
         "error_message",
     )
 )
-_MUTABLE: Final = (
-    "status",
-    "event_seq",
-    "updated_at",
-    "next_attempt_at",
-    "attempts",
-    "connector",
-    "error_code",
-    "error_message",
-    "sent_at",
-    "done_at",
-    "claimed_by",
-    "claimed_at",
-)
 _MAX_PAGE: Final = 500
 _CHECKPOINT_EVERY: Final = 0.5  # seconds
 _MESSAGES_CHANNEL: Final = "marconi_messages"
