@@ -171,6 +171,13 @@ class SmppClient:
             raise ValueError(f"window must be at least 1, not {window}")
         if throttle_retries < 0:
             raise ValueError(f"throttle_retries must be >= 0, not {throttle_retries}")
+        for what, value in (
+            ("enquire_link_interval", enquire_link_interval),
+            ("response_timeout", response_timeout),
+            ("connect_timeout", connect_timeout),
+        ):
+            if not value > 0:
+                raise ValueError(f"{what} must be > 0, not {value!r}")
         self.host = host
         self.port = port
         self.system_id = system_id
@@ -268,7 +275,8 @@ class SmppClient:
     def start(self) -> None:
         """Connect and bind in the background, retrying with backoff until bound and thereafter.
 
-        Returns at once; watch ``on_bound`` / ``on_unbound`` or await :meth:`wait_bound`.
+        Returns at once; watch ``on_bound`` / ``on_unbound`` or await :meth:`wait_bound`. With
+        ``reconnect=False`` there is one attempt only (its error is in :attr:`last_error`).
         """
         if self._closing:
             raise TransportError("the client is closed")

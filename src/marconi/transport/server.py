@@ -412,6 +412,15 @@ class SmppServer:
     ) -> None:
         if window < 1:
             raise ValueError(f"window must be at least 1, not {window}")
+        if receive_window is not None and receive_window < 1:
+            raise ValueError(f"receive_window must be at least 1 or None, not {receive_window}")
+        for what, value in (
+            ("bind_timeout", bind_timeout),
+            ("response_timeout", response_timeout),
+            ("enquire_link_interval", enquire_link_interval),
+        ):
+            if value is not None and not value > 0:
+                raise ValueError(f"{what} must be > 0, not {value!r}")
         self.handler: SmppHandler = handler if handler is not None else BaseHandler()
         self.host = host
         self._port = port

@@ -250,6 +250,8 @@ def test_constructor_checks_its_arguments() -> None:
         SmppClient(host="h", port=1, system_id="s", password="p", window=0)
     with pytest.raises(ValueError, match="throttle_retries"):
         SmppClient(host="h", port=1, system_id="s", password="p", throttle_retries=-1)
+    with pytest.raises(ValueError, match="response_timeout"):
+        SmppClient(host="h", port=1, system_id="s", password="p", response_timeout=0)
 
 
 async def test_a_plain_function_hook_is_answered_at_once(rig: Rig) -> None:

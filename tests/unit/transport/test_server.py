@@ -261,3 +261,12 @@ async def test_a_long_batch_is_answered_in_growing_flushes() -> None:
     assert all(isinstance(a, SubmitSmResp) and a.command_status == 0 for a in answers)
     assert flushes == [4, 8, 16, 32]
     await server.aclose()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"window": 0}, {"receive_window": 0}, {"bind_timeout": 0.0}, {"enquire_link_interval": -1.0}],
+)
+def test_constructor_checks_its_arguments(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        SmppServer(**kwargs)  # type: ignore[arg-type]
