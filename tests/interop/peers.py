@@ -286,9 +286,11 @@ async def node_smpp_server(
     receipt_tlvs: bool = True,
     id_format: str = "dec",
     mo_on_bind: Sequence[OutboundMessage] = (),
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
     start_timeout: float = 10.0,
 ) -> AsyncIterator[NodeSmppServer]:
-    """Run node-smpp as an SMSC on a free loopback port."""
+    """Run node-smpp as an SMSC on a free loopback port (TLS only, with ``tls_cert``)."""
     config: dict[str, Any] = {
         "host": LOOPBACK,
         "port": 0,
@@ -302,6 +304,8 @@ async def node_smpp_server(
     }
     if credentials is not None:
         config["credentials"] = dict(credentials)
+    if tls_cert is not None:
+        config["tls"] = {"cert_file": str(tls_cert), "key_file": str(tls_key or tls_cert)}
     proc = await _spawn_node("server.js", config, "node-smpp server")
     try:
         listening = await proc.wait_count("listening", 1, within=start_timeout)
@@ -364,10 +368,14 @@ async def run_node_smpp_client(
     bind: str = "transceiver",
     expect_deliver: int = 0,
     linger_ms: int = 0,
+    tls_ca: Path | None = None,
     within: float = 20.0,
 ) -> NodeClientResult:
-    """Run node-smpp as an ESME until it has its responses and ``expect_deliver`` deliver_sm."""
-    config = {
+    """Run node-smpp as an ESME until it has its responses and ``expect_deliver`` deliver_sm.
+
+    With ``tls_ca`` it connects over TLS and verifies the server's certificate against that CA.
+    """
+    config: dict[str, Any] = {
         "host": host,
         "port": port,
         "system_id": system_id,
@@ -379,6 +387,8 @@ async def run_node_smpp_client(
         "linger_ms": linger_ms,
         "timeout_ms": int(within * 1000),
     }
+    if tls_ca is not None:
+        config["tls"] = {"ca_file": str(tls_ca)}
     proc = await _spawn_node("client.js", config, "node-smpp client")
     try:
         await asyncio.wait_for(proc.process.wait(), within + 5.0)

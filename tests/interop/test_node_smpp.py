@@ -7,6 +7,7 @@
   hooks receive reassembles to the texts node-smpp sent; the receipts and MO messages the server
   pushes are read back by node-smpp.
 - node-smpp's client against the SMSC simulator: virtual handsets, receipts per part, MO.
+- SMPP over TLS both ways, each side verifying the other's certificate chain.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from marconi.smpp.receipt import DeliveryReceipt, ReceiptStatus, receipt_pdu
 from marconi.text import Concatenation, Reassembler, ReceivedPart, SarInfo, encode_message
 from marconi.transport.client import SmppClient
 from marconi.transport.server import BaseHandler, Bind, SmppServer, SmppSession
+from marconi.transport.tls import client_ssl_context, server_ssl_context
+from tests.integration.transport.certs import TlsFiles, make_tls_files
 from tests.interop import pdus, peers
 from tests.interop.peers import OutboundMessage
 from tests.interop.simulated import simulator
@@ -408,3 +411,56 @@ async def test_node_smpp_client_and_the_simulator() -> None:
     assert receipted == {r["message_id"] for r in result.of("submit_sm_resp")}
     inbound = pdus.node_messages(result.mobile_originated(), by="source_addr")
     assert {k: m.text for k, m in inbound.items()} == mo
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+async def test_node_smpp_client_over_tls_to_marconi_server(tls_files: TlsFiles) -> None:
+    handler = RecordingSmsc(password="secret")
+    context = server_ssl_context(certfile=tls_files.cert, keyfile=tls_files.key)
+    async with SmppServer(handler=handler, port=0, ssl=context) as server:
+        result = await peers.run_node_smpp_client(
+            port=server.port,
+            messages=[
+                OutboundMessage(
+                    destination_addr="4915550001",
+                    text=UCS2_LONG,
+                    coding="ucs2",
+                    registered_delivery=1,
+                )
+            ],
+            expect_deliver=2,
+            tls_ca=tls_files.ca_cert,
+        )
+        plain = await peers.run_node_smpp_client(port=server.port, within=3)
+    assert result.finished, result.report()
+    assert reassemble(handler.submits) == {"4915550001": UCS2_LONG}
+    assert len(result.receipts()) == 2
+    assert plain.bind_status is None  # a plaintext bind gets no answer from a TLS port
+
+
+async def test_marconi_client_over_tls_to_node_smpp_server(tls_files: TlsFiles) -> None:
+    inbox = Inbox()
+    context = client_ssl_context(cafile=tls_files.ca_cert)
+    async with (
+        peers.node_smpp_server(tls_cert=tls_files.cert, tls_key=tls_files.key) as smsc,
+        SmppClient(
+            host=peers.LOOPBACK,
+            port=smsc.port,
+            system_id="marconi",
+            password="secret",
+            ssl=context,
+            on_deliver_sm=inbox,
+            reconnect=False,
+            response_timeout=5,
+        ) as client,
+    ):
+        responses = await client.submit_many(submits_for(GSM_LONG, "4915550001", reference=9))
+        receipts = await inbox.wait(len(responses))
+        recorded = pdus.node_messages(smsc.of("submit_sm"))
+    assert recorded["4915550001"].text == GSM_LONG
+    ids = {r.message_id for r in responses if isinstance(r, SubmitSmResp)}
+    assert {p.tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID) for p in receipts} == ids

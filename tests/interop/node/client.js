@@ -6,8 +6,10 @@
 //   host, port, system_id, password, system_type, bind ("transceiver" | "transmitter" | "receiver"),
 //   messages: [{ref, source_addr, destination_addr, text, coding ("gsm" | "ucs2" | "latin1" | "ascii"),
 //               mode ("single" | "udh" | "udh16" | "sar" | "payload"), registered_delivery}],
-//   expect_deliver (deliver_sm to wait for after the submits), timeout_ms, linger_ms
+//   expect_deliver (deliver_sm to wait for after the submits), timeout_ms, linger_ms,
+//   tls: {ca_file} to connect over TLS, verifying the server against that CA
 
+const fs = require('fs');
 const { smpp, emit, buildParts, messageFields, describePdu } = require('./common');
 
 const config = JSON.parse(process.argv[2] || '{}');
@@ -24,7 +26,13 @@ const timer = setTimeout(function () {
 	process.exit(3);
 }, config.timeout_ms || 15000);
 
-const session = smpp.connect({ host: config.host || '127.0.0.1', port: config.port });
+const options = { host: config.host || '127.0.0.1', port: config.port };
+if (config.tls) {
+	options.tls = true;
+	options.ca = [fs.readFileSync(config.tls.ca_file)];
+	options.rejectUnauthorized = true;
+}
+const session = smpp.connect(options);
 
 session.on('error', function (error) {
 	if (finishing) return;
@@ -110,7 +118,7 @@ function submitAll() {
 	maybeFinish();
 }
 
-session.on('connect', function () {
+session.on(config.tls ? 'secureConnect' : 'connect', function () {
 	const command = 'bind_' + (config.bind || 'transceiver');
 	session[command](
 		{

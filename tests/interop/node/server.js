@@ -9,11 +9,13 @@
 //   receipts ("requested" | "all" | "none"), receipt_stat ("DELIVRD", "UNDELIV", ...),
 //   receipt_delay_ms, receipt_tlvs (send receipted_message_id / message_state, default true),
 //   id_format ("dec" | "hex"), id_start,
-//   mo_on_bind: [message] delivered to each receiver/transceiver once it binds.
+//   mo_on_bind: [message] delivered to each receiver/transceiver once it binds,
+//   tls: {cert_file, key_file} to accept SMPP over TLS only.
 // stdin, one JSON object a line: {"op": "deliver", "messages": [message]} delivers to the
 //   newest receiver/transceiver session; {"op": "unbind"} asks every session to unbind.
 // message: {ref, source_addr, destination_addr, text, coding, mode} as in client.js.
 
+const fs = require('fs');
 const readline = require('readline');
 const { smpp, emit, buildParts, messageFields, describePdu, receiptText, MESSAGE_STATES } =
 	require('./common');
@@ -114,7 +116,11 @@ function handleBind(session, pdu) {
 	}
 }
 
-const server = smpp.createServer(function (session) {
+const serverOptions = config.tls
+	? { cert: fs.readFileSync(config.tls.cert_file), key: fs.readFileSync(config.tls.key_file) }
+	: {};
+
+const server = smpp.createServer(serverOptions, function (session) {
 	session.on('error', function (error) {
 		emit('session_error', { message: String(error) });
 	});
