@@ -439,6 +439,10 @@ class SmppClient:
             await asyncio.gather(self._supervisor, return_exceptions=True)
         if self._inbound_task is not None:
             self._wake_inbound()
+            # A hook still busy gets a grace period to finish (its answer cannot be sent).
+            await asyncio.wait({self._inbound_task}, timeout=self.unbind_timeout)
+            if not self._inbound_task.done():
+                self._inbound_task.cancel()
             await asyncio.gather(self._inbound_task, return_exceptions=True)
         self._wake_waiters()
 

@@ -285,6 +285,10 @@ class SmppSession:
             waiter = self._wakeup
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
+            # A hook still busy gets a grace period to finish (its answer cannot be sent).
+            await asyncio.wait({self._worker}, timeout=server.unbind_timeout)
+            if not self._worker.done():
+                self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
 
     def _bind_timeout(self) -> None:

@@ -286,3 +286,21 @@ async def test_aclose_during_a_bind_leaves_nothing_running(rig: Rig) -> None:
     assert await asyncio.wait_for(server_end.read(), 1) != b""  # the bind went out
     assert await asyncio.wait_for(server_end.read(), 1) == b""  # then the connection closed
     assert not client.bound
+
+
+async def test_a_hook_that_never_returns_does_not_hold_up_aclose(rig: Rig) -> None:
+    forever = asyncio.Event()
+
+    async def on_deliver_sm(pdu: DeliverSm) -> int:
+        await forever.wait()
+        return 0
+
+    client = rig.client(on_deliver_sm=on_deliver_sm, unbind_timeout=0.05)
+    await client.connect()
+    session = rig.server.receiver_for(client.system_id)
+    assert session is not None
+    pending = session.deliver_nowait(DeliverSm(source_addr="1", destination_addr="2"))
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(client.aclose(), 2)
+    with pytest.raises(TransportError):
+        await pending

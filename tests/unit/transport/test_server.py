@@ -270,3 +270,16 @@ async def test_a_long_batch_is_answered_in_growing_flushes() -> None:
 def test_constructor_checks_its_arguments(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         SmppServer(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_hook_that_never_returns_does_not_hold_up_aclose() -> None:
+    handler = FakeSmsc()
+    handler.gate = asyncio.Event()  # never set
+    server = SmppServer(handler=handler, enquire_link_interval=None, unbind_timeout=0.05)
+    esme = RawEsme(server)
+    await esme.bind()
+    esme.send(SubmitSm(source_addr="a", destination_addr="b"))
+    await eventually(lambda: len(handler.submits) == 1)
+    await asyncio.wait_for(server.aclose(), 2)
+    assert await asyncio.wait_for(esme.task, 1) is None
+    assert server.sessions == []
