@@ -281,5 +281,5 @@ async def test_a_hook_that_never_returns_does_not_hold_up_aclose() -> None:
     esme.send(SubmitSm(source_addr="a", destination_addr="b"))
     await eventually(lambda: len(handler.submits) == 1)
     await asyncio.wait_for(server.aclose(), 2)
-    assert await asyncio.wait_for(esme.task, 1) is None
+    await asyncio.wait_for(esme.task, 1)
     assert server.sessions == []
