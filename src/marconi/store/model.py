@@ -188,6 +188,8 @@ class Message:
     redacted_at: datetime | None
     claimed_by: str | None
     claimed_at: datetime | None
+    price: str | None  # a decimal as text, e.g. "0.0075"
+    price_unit: str | None  # ISO 4217, e.g. "USD"
 
     @property
     def final(self) -> bool:
@@ -318,6 +320,8 @@ class NewMessage:
     idempotency_key: str | None = None
     request_hash: str | None = None  # with idempotency_key: a replay must carry the same hash
     webhook: NewWebhook | None = None  # written in the same transaction; message_id is filled in
+    price: str | None = None
+    price_unit: str | None = None
     id: str | None = None  # chosen by the store when None
 
 

@@ -165,6 +165,8 @@ messages: Final = sa.Table(
     sa.Column("redacted_at", UtcDateTime(), nullable=True),
     sa.Column("claimed_by", sa.String(64), nullable=True),
     sa.Column("claimed_at", UtcDateTime(), nullable=True),
+    sa.Column("price", sa.String(16), nullable=True),  # a decimal as text: exact, any currency
+    sa.Column("price_unit", sa.String(3), nullable=True),  # ISO 4217
     sa.Index(
         "ix_messages_queue",
         sa.text("priority DESC"),

@@ -182,6 +182,8 @@ def _message(row: RowLike) -> Message:
         redacted_at=row["redacted_at"],
         claimed_by=row["claimed_by"],
         claimed_at=row["claimed_at"],
+        price=row["price"],
+        price_unit=row["price_unit"],
     )
 
 
@@ -1837,6 +1839,8 @@ def _new_message(new: NewMessage, now: datetime) -> Message:
         redacted_at=None,
         claimed_by=None,
         claimed_at=None,
+        price=new.price,
+        price_unit=new.price_unit,
     )
 
 
@@ -1879,6 +1883,8 @@ def _message_params(m: Message, time: Callable[[datetime | None], object]) -> tu
         time(m.redacted_at),
         m.claimed_by,
         time(m.claimed_at),
+        m.price,
+        m.price_unit,
     )
 
 

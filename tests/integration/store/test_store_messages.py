@@ -33,6 +33,8 @@ async def test_insert_returns_what_get_reads(store: SqlStore) -> None:
             expires_at=later(3600),
             status_callback="http://127.0.0.1:9/cb",
             metadata={"order": 42, "tags": ["a", "b"], "nested": {"ok": True}},
+            price="0.0075",
+            price_unit="EUR",
         ),
         now=T0,
     )
@@ -41,6 +43,7 @@ async def test_insert_returns_what_get_reads(store: SqlStore) -> None:
     assert message.status is MessageStatus.QUEUED
     assert message.next_attempt_at == T0
     assert message.event_seq == 1
+    assert (message.price, message.price_unit) == ("0.0075", "EUR")
     assert await store.get_message(a.id, message.id) == message
     events = await store.list_events(a.id, message.id)
     assert [(e.seq, e.status, e.at) for e in events] == [(1, MessageStatus.QUEUED, T0)]
