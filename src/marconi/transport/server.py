@@ -51,6 +51,7 @@ from marconi.smpp import (
     DataSmResp,
     DeliverSm,
     DeliverSmResp,
+    EnquireLink,
     QuerySm,
     QuerySmResp,
     ReplaceSm,
@@ -180,6 +181,8 @@ class SmppSession:
         self.bound_at: float | None = None
         self.peername: object = stream.get_extra_info("peername")
         self.close_reason: str | None = None
+        self.enquire_links = 0
+        """enquire_link received from the ESME (each answered by the protocol core)."""
         connection = SmppConnection(
             role=Role.SMSC,
             window=server.window,
@@ -357,8 +360,11 @@ class SmppSession:
         elif cls is Unbind:
             await handler.handle_unbind(self)
             return
+        elif cls is EnquireLink:
+            self.enquire_links += 1  # the connection answered it already
+            return
         else:
-            return  # enquire_link and the like: the connection answered already
+            return
         self._answer(pdu, result)
 
     def _answer(self, pdu: Request, result: Response | int) -> None:

@@ -221,3 +221,47 @@ async def test_tls_bind_and_submit(tls_files: TlsFiles) -> None:
             assert session.stream.get_extra_info("ssl_object") is not None
     finally:
         await server.aclose()
+
+
+async def test_throttled_answers_are_retried_over_tcp() -> None:
+    class Throttling(Smsc):
+        def __init__(self) -> None:
+            super().__init__()
+            self.refusals = 2
+
+        async def handle_submit_sm(self, session: SmppSession, pdu: SubmitSm) -> SubmitSmResp:
+            if self.refusals:
+                self.refusals -= 1
+                return SubmitSmResp(command_status=CommandStatus.ESME_RTHROTTLED)
+            return await super().handle_submit_sm(session, pdu)
+
+    server = SmppServer(handler=Throttling(), port=0, unbind_timeout=0.5)
+    await server.start()
+    try:
+        pause = Backoff(initial=0.05, maximum=0.05, jitter=0.0)
+        async with make_client(server, throttle_backoff=pause) as client:
+            start = time.monotonic()
+            assert (await client.submit(submit(1))).message_id == "1"
+            assert time.monotonic() - start >= 0.1
+    finally:
+        await server.aclose()
+
+
+async def test_keepalive_over_tcp_keeps_both_ends_bound() -> None:
+    server = SmppServer(handler=Smsc(), port=0, enquire_link_interval=0.05, unbind_timeout=0.5)
+    await server.start()
+    try:
+        async with make_client(server, enquire_link_interval=0.05, response_timeout=0.5) as client:
+            session = smsc_session(server)
+            await asyncio.sleep(0.4)  # idle: only enquire_link crosses the wire
+            assert session.enquire_links >= 3
+            assert client.bound
+            assert session.bound
+            assert (await client.submit(submit(2))).message_id == "1"
+    finally:
+        await server.aclose()
+
+
+def smsc_session(server: SmppServer) -> SmppSession:
+    [session] = server.bound_sessions("acme")
+    return session
