@@ -17,8 +17,12 @@ install: $(VENV)/.installed
 peers:
 	bash scripts/install-peers
 
-## The main job: the built-in SMSC simulator on port 2775.
-run smsc: install
+## The main job: the whole service (API on 127.0.0.1:8080, the simulator as default route).
+run: install
+	$(VENV)/bin/marconi serve
+
+## The built-in SMSC simulator alone, on port 2775.
+smsc: install
 	$(VENV)/bin/marconi smsc --port 2775
 
 check: install

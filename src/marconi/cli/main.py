@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "marconi.cli.numbers",
     "marconi.cli.messages",
     "marconi.cli.smsc",
+    "marconi.cli.serve",
+    "marconi.cli.migrate",
 )
 
 

@@ -1,0 +1,293 @@
+"""The running service, built from Settings: store, services, connectors, dispatcher, inbound,
+webhook worker and the ASGI app — started in order and stopped in reverse.
+
+::
+
+    runtime = await Runtime.build(settings)      # opens (and migrates) the store
+    await runtime.start()                         # binds links, starts the loops
+    app = runtime.app                             # serve it with uvicorn
+    ...
+    await runtime.aclose()                        # graceful: see aclose()
+
+Nothing is built at import time; everything hangs off the one Runtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import inspect
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from starlette.types import Message as AsgiMessage
+from starlette.types import Receive, Scope, Send
+
+from marconi.api.app import ApiOptions, MarconiApp, create_app
+from marconi.config import (
+    ConnectorConfig,
+    RouteConfig,
+    Settings,
+    connector_from_mapping,
+    route_from_mapping,
+)
+from marconi.connectors import SimulatorConnector, SmppConnector, build_connector
+from marconi.dispatch import Dispatcher, Router, received_part
+from marconi.errors import ConfigError
+from marconi.metrics import CONTENT_TYPE_LATEST, Metrics
+from marconi.services import AdminBootstrap, Services, build_services
+from marconi.services.inbound import InboundService
+from marconi.smpp import DeliverSm
+from marconi.store import open_store
+from marconi.store.protocols import Store
+from marconi.webhooks.payload import status_payload
+
+__all__ = ["MetricsApp", "Runtime", "WebhookRunner"]
+
+log = logging.getLogger(__name__)
+
+
+class WebhookRunner(Protocol):
+    async def run(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+ReplyHook = Callable[[str, str, str, str], Awaitable[None]]
+
+
+class MetricsApp:
+    """Wraps the API: ``GET /metrics`` renders the registry, and every 201 answer to
+    ``POST /v1/messages`` counts as an accepted message."""
+
+    def __init__(self, app: MarconiApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path == "/metrics" and scope["method"] == "GET":
+            body = self.metrics.render()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", CONTENT_TYPE_LATEST.encode()),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        if path == "/v1/messages" and scope["method"] == "POST":
+            accepted = self.metrics.accepted
+
+            async def counting_send(message: AsgiMessage) -> None:
+                if message["type"] == "http.response.start" and message["status"] == 201:
+                    accepted.inc()
+                await send(message)
+
+            await self.app(scope, receive, counting_send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _links(
+    settings: Settings, store: Store
+) -> tuple[list[ConnectorConfig], tuple[RouteConfig, ...]]:
+    """The connectors and routes of the config file, and those added through the API (which
+    replace a file connector of the same name; their routes are tried first)."""
+    configs: dict[str, ConnectorConfig] = {c.name: c for c in settings.connectors}
+    for stored in await store.list_connectors():
+        if not stored.enabled:
+            configs.pop(stored.name, None)
+            continue
+        configs[stored.name] = connector_from_mapping(
+            {**stored.settings, "name": stored.name, "type": stored.kind},
+            where=f"connector {stored.name}",
+        )
+    routes = tuple(
+        route_from_mapping(r, where=f"stored route {i}")
+        for i, r in enumerate(await store.list_routes())
+    )
+    return list(configs.values()), routes + settings.routes
+
+
+def _webhook_worker(
+    store: Store, settings: Settings, on_reply: ReplyHook, metrics: Metrics
+) -> WebhookRunner | None:
+    try:
+        module = importlib.import_module("marconi.webhooks")
+    except ImportError:
+        return None
+    worker_class: Any = getattr(module, "WebhookWorker", None)
+    if worker_class is None:
+        log.warning("webhooks: no WebhookWorker in this build; webhooks stay in the outbox")
+        return None
+    kwargs: dict[str, Any] = {"store": store, "settings": settings, "on_reply": on_reply}
+    if "metrics" in inspect.signature(worker_class).parameters:
+        kwargs["metrics"] = metrics
+    worker: WebhookRunner = worker_class(**kwargs)
+    return worker
+
+
+class Runtime:
+    """Everything ``marconi serve`` runs, in one object. Build with :meth:`build`."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        services: Services,
+        metrics: Metrics,
+        connectors: Mapping[str, SimulatorConnector | SmppConnector],
+        dispatcher: Dispatcher,
+        inbound: InboundService,
+        bootstrap: AdminBootstrap | None,
+        api_options: ApiOptions | None = None,
+        owns_store: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.services = services
+        self.metrics = metrics
+        self.connectors = dict(connectors)
+        self.dispatcher = dispatcher
+        self.inbound = inbound
+        self.bootstrap = bootstrap
+        self.api = create_app(settings, services, options=api_options)
+        self.app = MetricsApp(self.api, metrics)
+        self.webhooks: WebhookRunner | None = None
+        self._owns_store = owns_store
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+
+    @classmethod
+    async def build(
+        cls,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        api_options: ApiOptions | None = None,
+        webhooks: bool = True,
+        dispatcher_options: Mapping[str, Any] | None = None,
+    ) -> Runtime:
+        owns_store = store is None
+        if store is None:
+            store = await open_store(
+                settings.database_url,
+                migrate=True,
+                synchronous=settings.sqlite_synchronous,
+                status_payload=status_payload,
+            )
+        try:
+            services = build_services(store)
+            bootstrap = await services.accounts.ensure_admin()
+            metrics = Metrics()
+            connector_configs, routes = await _links(settings, store)
+            names = {c.name for c in connector_configs}
+            for route in routes:
+                missing = [n for n in route.connectors if n not in names]
+                if missing:
+                    raise ConfigError(
+                        f"a route names connector {missing[0]!r}, which does not exist"
+                    )
+            inbound = InboundService(messages=store, numbers=store, sender=services.messages)
+            options: dict[str, Any] = {
+                "stale_after": 0.0 if settings.is_sqlite else 120.0,
+                **(dispatcher_options or {}),
+            }
+            dispatcher = Dispatcher(
+                queue=store,
+                connectors={},
+                router=Router(routes),
+                worker_id=f"{socket.gethostname()}-{os.getpid()}",
+                metrics=metrics,
+                **options,
+            )
+
+            def on_inbound(connector: str, pdu: DeliverSm) -> int | asyncio.Future[int]:
+                return inbound.receive(connector, received_part(pdu))
+
+            dispatcher.on_inbound = on_inbound
+            connectors = {
+                c.name: build_connector(
+                    c, on_deliver_sm=dispatcher.on_deliver_sm, on_state=dispatcher.link_changed
+                )
+                for c in connector_configs
+            }
+            dispatcher.set_connectors(connectors)
+        except BaseException:
+            if owns_store:
+                await store.aclose()
+            raise
+        runtime = cls(
+            settings=settings,
+            store=store,
+            services=services,
+            metrics=metrics,
+            connectors=connectors,
+            dispatcher=dispatcher,
+            inbound=inbound,
+            bootstrap=bootstrap,
+            api_options=api_options,
+            owns_store=owns_store,
+        )
+        if webhooks:
+            runtime.webhooks = _webhook_worker(store, settings, runtime._on_reply, metrics)
+        return runtime
+
+    async def _on_reply(self, account_id: str, number: str, sender: str, body: str) -> None:
+        """A webhook answered an inbound message with a reply: send it from the number."""
+        await self.inbound.reply(account_id, number=number, to=sender, body=body)
+
+    async def start(self) -> None:
+        """Hand back stale claims, bind every link (in the background), start the loops."""
+        await self.dispatcher.start()
+        for connector in self.connectors.values():
+            await connector.start()
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self.dispatcher.run(), name="dispatcher"))
+        if self.webhooks is not None:
+            self._tasks.append(loop.create_task(self.webhooks.run(), name="webhooks"))
+
+    async def wait_links(self) -> None:
+        """Wait until every simulator link is bound (carrier links bind in their own time)."""
+        for connector in self.connectors.values():
+            if isinstance(connector, SimulatorConnector):
+                await connector.wait_up()
+
+    async def aclose(self, *, grace: float = 10.0) -> None:
+        """Stop claiming; let batches in flight finish and be recorded (unsent ones go back to
+        ``queued``); unbind every link; store the receipts and MO that came meanwhile; stop the
+        webhook worker; close the store."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.dispatcher.stop(grace=grace)
+        await asyncio.gather(
+            *(c.aclose() for c in self.connectors.values()), return_exceptions=True
+        )
+        await self.dispatcher.stop(grace=grace)
+        await self.inbound.aclose()
+        if self.webhooks is not None:
+            with contextlib.suppress(Exception):
+                await self.webhooks.aclose()
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        await self.services.aclose()
+        if self._owns_store:
+            await self.store.aclose()
