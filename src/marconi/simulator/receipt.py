@@ -20,7 +20,7 @@ from typing import Final
 
 from marconi.errors import MarconiError
 from marconi.simulator.record import MessageRecord
-from marconi.simulator.rule import Fate
+from marconi.simulator.rule import Fate, Outcome
 from marconi.smpp import DeliverSm, EsmClass, Tag, Tlvs
 from marconi.text.reassembly import decode_short_message
 from marconi.text.udh import UDHI
@@ -70,12 +70,14 @@ def sample_text(body: bytes, esm_class: int, data_coding: int) -> str:
 class ReceiptBuilder:
     """Builds receipt PDUs for records; ``clock_offset`` turns record times into epoch seconds."""
 
-    __slots__ = ("_minute", "_minute_text", "clock_offset")
+    __slots__ = ("_minute", "_minute_text", "_outcomes", "clock_offset")
 
     def __init__(self, *, clock_offset: float = 0.0) -> None:
         self.clock_offset = clock_offset
         self._minute = -1
         self._minute_text = ""
+        # per Outcome object (there are a handful): its fixed text and TLV values
+        self._outcomes: dict[int, tuple[Outcome, str, str, int, bytes | None]] = {}
 
     def date(self, at: float) -> str:
         """``YYMMDDhhmm`` in UTC of a record-clock time."""
@@ -87,37 +89,44 @@ class ReceiptBuilder:
         self._minute_text = text
         return text
 
+    def _outcome(self, outcome: Outcome) -> tuple[Outcome, str, str, int, bytes | None]:
+        cached = self._outcomes.get(id(outcome))
+        if cached is None:
+            fate = outcome.fate
+            err = outcome.error_code
+            cached = (
+                outcome,  # held so that its id() is not reused
+                "001" if fate is Fate.DELIVERED else "000",
+                f" stat:{fate.value} err:{err:03d} text:",
+                fate.message_state,
+                bytes((GSM_NETWORK, err >> 8, err & 0xFF)) if err else None,
+            )
+            self._outcomes[id(outcome)] = cached
+        return cached
+
     def text(self, record: MessageRecord, now: float) -> str:
         """The receipt text for ``record``, done at ``now``."""
-        outcome = record.outcome
-        fate = outcome.fate
+        _, dlvrd, stat, _, _ = self._outcome(record.outcome)
         message = record.message
         return (
-            f"id:{record.message_id} sub:001 dlvrd:{'001' if fate is Fate.DELIVERED else '000'} "
-            f"submit date:{self.date(record.submitted_at)} done date:{self.date(now)} "
-            f"stat:{fate.value} err:{outcome.error_code:03d} "
-            f"text:{sample_text(record.body, message.esm_class, message.data_coding)}"
+            f"id:{record.message_id} sub:001 dlvrd:{dlvrd} submit date:"
+            f"{self.date(record.submitted_at)} done date:{self.date(now)}{stat}"
+            f"{sample_text(record.body, message.esm_class, message.data_coding)}"
         )
 
     def pdu(self, record: MessageRecord, now: float) -> DeliverSm:
         """The deliver_sm carrying the receipt of ``record``, from its handset to its sender."""
-        fate = record.outcome.fate
-        err = record.outcome.error_code
-        if err:
+        _, _, _, state, network_error = self._outcome(record.outcome)
+        if network_error is not None:
             tlvs = Tlvs(
                 (
                     (Tag.RECEIPTED_MESSAGE_ID, record.message_id),
-                    (Tag.MESSAGE_STATE, fate.message_state),
-                    (Tag.NETWORK_ERROR_CODE, bytes((GSM_NETWORK, err >> 8, err & 0xFF))),
+                    (Tag.MESSAGE_STATE, state),
+                    (Tag.NETWORK_ERROR_CODE, network_error),
                 )
             )
         else:
-            tlvs = Tlvs(
-                (
-                    (Tag.RECEIPTED_MESSAGE_ID, record.message_id),
-                    (Tag.MESSAGE_STATE, fate.message_state),
-                )
-            )
+            tlvs = Tlvs(((Tag.RECEIPTED_MESSAGE_ID, record.message_id), (Tag.MESSAGE_STATE, state)))
         message = record.message
         destination = record.destination
         return DeliverSm(

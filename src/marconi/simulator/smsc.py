@@ -31,7 +31,6 @@ receipt in flight on a connection that drops is queued again the same way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -146,8 +145,7 @@ class Simulator:
         self._parked: dict[str, _Receiver] = {}
         self._park_timer: asyncio.TimerHandle | None = None
         self._session_submits: dict[int, int] = {}
-        self._streams: dict[int, FaultStream] = {}
-        self._pending_streams: list[FaultStream] = []
+        self._streams: set[FaultStream] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._mo_reference = self._rng.randrange(256)
         self._wall_offset = 0.0
@@ -242,11 +240,14 @@ class Simulator:
     def _accept(self, stream: TcpStream) -> None:
         wrapped = FaultStream(stream)
         wrapped.silent = self._faults.black_hole
-        self._pending_streams.append(wrapped)
+        self._streams.add(wrapped)
         self._spawn(self._serve(wrapped))
 
     async def _serve(self, stream: FaultStream) -> None:
-        await self._server.serve_stream(stream)
+        try:
+            await self._server.serve_stream(stream)
+        finally:
+            self._streams.discard(stream)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         loop = self._loop or asyncio.get_running_loop()
@@ -254,13 +255,10 @@ class Simulator:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _stream_of(self, session: SmppSession) -> FaultStream | None:
-        stream = self._streams.get(session.id)
-        if stream is None and isinstance(session.stream, FaultStream):
-            stream = self._streams[session.id] = session.stream
-            if stream in self._pending_streams:
-                self._pending_streams.remove(stream)
-        return stream
+    @staticmethod
+    def _stream_of(session: SmppSession) -> FaultStream | None:
+        stream = session.stream
+        return stream if isinstance(stream, FaultStream) else None
 
     # -- runtime control ---------------------------------------------------------------------
 
@@ -274,11 +272,7 @@ class Simulator:
         self._injector.faults = faults
         self._faulty = faults.touches_submits
         self._slow = faults.slow_receipts
-        for session in self._server.sessions:
-            stream = self._stream_of(session)
-            if stream is not None:
-                stream.silent = faults.black_hole
-        for stream in self._pending_streams:
+        for stream in self._streams:
             stream.silent = faults.black_hole
         logger.info("faults: %s", faults.describe())
 
@@ -372,10 +366,6 @@ class Simulator:
 
     def _closed(self, session: SmppSession, reason: str) -> None:
         self._session_submits.pop(session.id, None)
-        stream = self._streams.pop(session.id, None)
-        if stream is None and isinstance(session.stream, FaultStream):
-            with contextlib.suppress(ValueError):
-                self._pending_streams.remove(session.stream)
         if session.system_id is not None:
             logger.info("closed: system_id=%r (%s)", session.system_id, reason)
 
@@ -646,6 +636,8 @@ class Simulator:
             self.counters.receipts_sent -= 1
             self._park(record)
             self._retry_parked_later()
+        elif future.result().command_status:
+            self.counters.receipts_refused += 1
 
     def _park(self, record: MessageRecord) -> None:
         parked = self._parked.get(record.system_id)

@@ -22,6 +22,7 @@ class Counters:
     receipts_sent: int = 0
     receipts_queued: int = 0
     receipts_dropped: int = 0
+    receipts_refused: int = 0
     mo_sent: int = 0
     queries: int = 0
     cancels: int = 0
@@ -41,6 +42,7 @@ _LABELS = {
     "receipts_sent": "receipts",
     "receipts_queued": "receipts queued",
     "receipts_dropped": "receipts dropped",
+    "receipts_refused": "receipts refused by the ESME",
     "mo_sent": "MO",
     "queries": "query_sm",
     "cancels": "cancel_sm",

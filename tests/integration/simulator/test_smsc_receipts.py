@@ -342,3 +342,13 @@ async def test_long_ucs2_message_reaches_its_handset_intact(smsc: Simulator) -> 
     assert message.message_ids == tuple(ids)
     assert message.peer == "ACME"
     assert smsc.handset_numbers() == ["447700900777"]
+
+
+async def test_a_receipt_the_esme_refuses_is_counted(smsc: Simulator) -> None:
+    inbox = Inbox()
+    inbox.status = CommandStatus.ESME_RX_T_APPN
+    async with client(smsc, inbox) as esme:
+        await esme.submit(sm())
+        await inbox.wait_for(1)
+        await eventually(lambda: smsc.counters.receipts_refused == 1)
+    assert smsc.stats()["receipts_refused"] == 1
