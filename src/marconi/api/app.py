@@ -20,6 +20,7 @@ from marconi.api.fast import FastSend
 from marconi.api.problem import ApiError, problem, problem_for
 from marconi.api.ratelimit import RateLimiter
 from marconi.api.v1 import v1_router
+from marconi.api.webhooks import webhooks_router
 from marconi.config import Settings
 from marconi.errors import MarconiError
 from marconi.services import Services
@@ -78,6 +79,9 @@ def create_app(
     )
     authenticate = Authenticator(keys=services.keys, limiter=limiter)
     app.include_router(v1_router(services, authenticate, max_body_bytes=options.max_body_bytes))
+    app.include_router(
+        webhooks_router(services, authenticate, max_body_bytes=options.max_body_bytes)
+    )
     app.state.settings = settings
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
