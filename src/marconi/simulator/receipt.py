@@ -77,7 +77,7 @@ class ReceiptBuilder:
         self._minute = -1
         self._minute_text = ""
         # per Outcome object (there are a handful): its fixed text and TLV values
-        self._outcomes: dict[int, tuple[Outcome, str, str, int, bytes | None]] = {}
+        self._outcomes: dict[int, tuple[Outcome, str, str, bytes, bytes | None]] = {}
 
     def date(self, at: float) -> str:
         """``YYMMDDhhmm`` in UTC of a record-clock time."""
@@ -89,7 +89,7 @@ class ReceiptBuilder:
         self._minute_text = text
         return text
 
-    def _outcome(self, outcome: Outcome) -> tuple[Outcome, str, str, int, bytes | None]:
+    def _outcome(self, outcome: Outcome) -> tuple[Outcome, str, str, bytes, bytes | None]:
         cached = self._outcomes.get(id(outcome))
         if cached is None:
             fate = outcome.fate
@@ -98,7 +98,7 @@ class ReceiptBuilder:
                 outcome,  # held so that its id() is not reused
                 "001" if fate is Fate.DELIVERED else "000",
                 f" stat:{fate.value} err:{err:03d} text:",
-                fate.message_state,
+                bytes((fate.message_state,)),
                 bytes((GSM_NETWORK, err >> 8, err & 0xFF)) if err else None,
             )
             self._outcomes[id(outcome)] = cached
@@ -117,16 +117,18 @@ class ReceiptBuilder:
     def pdu(self, record: MessageRecord, now: float) -> DeliverSm:
         """The deliver_sm carrying the receipt of ``record``, from its handset to its sender."""
         _, _, _, state, network_error = self._outcome(record.outcome)
+        # TLV values as the octets they travel as: the encoder then copies them as they are
+        receipted = record.message_id.encode("ascii") + b"\x00"
         if network_error is not None:
             tlvs = Tlvs(
                 (
-                    (Tag.RECEIPTED_MESSAGE_ID, record.message_id),
+                    (Tag.RECEIPTED_MESSAGE_ID, receipted),
                     (Tag.MESSAGE_STATE, state),
                     (Tag.NETWORK_ERROR_CODE, network_error),
                 )
             )
         else:
-            tlvs = Tlvs(((Tag.RECEIPTED_MESSAGE_ID, record.message_id), (Tag.MESSAGE_STATE, state)))
+            tlvs = Tlvs(((Tag.RECEIPTED_MESSAGE_ID, receipted), (Tag.MESSAGE_STATE, state)))
         message = record.message
         destination = record.destination
         return DeliverSm(
