@@ -114,13 +114,17 @@ async def serve(port: int, use_simulator: bool) -> None:
 
 
 async def _start_simulator(port: int) -> _Closable | None:
-    """The built-in simulator with its default behaviour, if this checkout has one."""
+    """The built-in simulator, every message delivered at once, if this checkout has one."""
     try:
         config_module = importlib.import_module("marconi.simulator.config")
         smsc_module = importlib.import_module("marconi.simulator.smsc")
+        rule_module = importlib.import_module("marconi.simulator.rule")
+        latency_module = importlib.import_module("marconi.simulator.latency")
     except ImportError:
         return None
-    config = config_module.SimulatorConfig(host=HOST, port=port)
+    # Receipts at once, so that they flow while the submits do (the harder case).
+    rules = rule_module.DeliveryRules(latency=latency_module.FixedLatency(0.0))
+    config = config_module.SimulatorConfig(host=HOST, port=port, rules=rules)
     simulator: _Closable = smsc_module.Simulator(config)
     await simulator.start()  # type: ignore[attr-defined]
     return simulator
