@@ -9,7 +9,9 @@ handed out fewer than a million ids a second) and an ESME correlating receipts i
 from __future__ import annotations
 
 import enum
+import itertools
 import time
+from collections.abc import Callable
 from typing import Final
 
 from marconi.errors import ConfigError
@@ -37,7 +39,7 @@ class IdFormat(enum.StrEnum):
 class MessageIdFactory:
     """Hands out ``str`` message ids: ``next_id()`` never repeats within one factory."""
 
-    __slots__ = ("_format", "_next", "id_format")
+    __slots__ = ("_counter", "_text", "id_format")
 
     def __init__(self, *, id_format: IdFormat = IdFormat.DECIMAL, start: int | None = None) -> None:
         if start is None:
@@ -45,13 +47,11 @@ class MessageIdFactory:
         if start < 0:
             raise ConfigError("message ids start at zero or above")
         self.id_format = id_format
-        self._next = start
-        self._format = "X" if id_format is IdFormat.HEX else "d"
+        self._counter = itertools.count(start)
+        self._text: Callable[[int], str] = "{:X}".format if id_format is IdFormat.HEX else str
 
     def next_id(self) -> str:
-        value = self._next
-        self._next = value + 1
-        return format(value, self._format)
+        return self._text(next(self._counter))
 
     def canonical(self, message_id: str) -> str:
         """The spelling this factory uses for an id a client may have re-cased (hex)."""

@@ -265,7 +265,12 @@ class DeliveryRules:
         prefixes: dict[str, DestinationRule] = {}
         # Later rules win, so user rules appended after the built-ins override them.
         for rule in self.rules:
-            (prefixes if rule.prefix else exact)[rule.number] = rule
+            if rule.prefix:
+                prefixes[rule.number] = rule
+            else:
+                # every spelling, so that matching needs no normalization
+                for spelling in (rule.number, "+" + rule.number, "00" + rule.number):
+                    exact[spelling] = rule
         object.__setattr__(self, "_exact", exact)
         object.__setattr__(self, "_prefixes", prefixes)
         # Longest prefix first: the most specific rule wins.
@@ -286,15 +291,15 @@ class DeliveryRules:
         """The rule for ``destination``: an exact number first, then the longest prefix."""
         if not self._any:
             return None
-        number = destination
-        if number[:1] == "+":
-            number = number[1:]
-        elif number[:2] == "00":
-            number = number[2:]
-        rule = self._exact.get(number)
+        rule = self._exact.get(destination)
         if rule is not None:
             return rule
         if self._prefix_lengths:
+            number = destination
+            if number[:1] == "+":
+                number = number[1:]
+            elif number[:2] == "00":
+                number = number[2:]
             prefixes = self._prefixes
             for length in self._prefix_lengths:
                 rule = prefixes.get(number[:length])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
 
-from marconi.cli.main import build_parser
-from marconi.cli.smsc import build_config
+from marconi.cli.smsc import add_parser, build_config
 from marconi.errors import ConfigError
 from marconi.simulator import (
     Account,
@@ -18,6 +18,13 @@ from marconi.simulator import (
     OutcomeRatios,
     SimulatorConfig,
 )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # only this command: the full ``marconi`` parser imports every other command too
+    parser = argparse.ArgumentParser(prog="marconi")
+    add_parser(parser.add_subparsers())
+    return parser
 
 
 def config_for(*argv: str) -> SimulatorConfig:
