@@ -183,6 +183,7 @@ class SmppSession:
         self.close_reason: str | None = None
         self.enquire_links = 0
         """enquire_link received from the ESME (each answered by the protocol core)."""
+        self._receiver = False
         connection = SmppConnection(
             role=Role.SMSC,
             window=server.window,
@@ -222,7 +223,7 @@ class SmppSession:
     @property
     def can_receive(self) -> bool:
         """Bound as receiver or transceiver: deliver_sm may be pushed to it."""
-        return self.bound and self.bind_type in (BindType.RECEIVER, BindType.TRANSCEIVER)
+        return self._receiver and not self.link.closed
 
     # -- pushing to the ESME -----------------------------------------------------------------
 
@@ -393,6 +394,7 @@ class SmppSession:
         self.system_id = pdu.system_id
         self.system_type = pdu.system_type
         self.bind_type = bind_type
+        self._receiver = bind_type is not BindType.TRANSMITTER
         self.bound_at = server._clock()
         server._register(self)
         await handler.session_bound(self)
