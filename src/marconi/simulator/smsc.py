@@ -96,16 +96,6 @@ _BACKLOG_FACTOR: Final = 4
 _RETRY_PARKED: Final = 0.05
 
 
-class _Receiver:
-    """The receipts a system_id's receivers could not take yet."""
-
-    __slots__ = ("dropped", "queue")
-
-    def __init__(self, size: int) -> None:
-        self.queue: deque[MessageRecord] = deque(maxlen=size)
-        self.dropped = 0
-
-
 def _address_kind(address: str) -> tuple[int, int]:
     """TON and NPI for an address we make up: international numbers, short codes, names."""
     digits = address.removeprefix("+")
@@ -142,7 +132,8 @@ class Simulator:
         self._wheel: TimerWheel[MessageRecord] = TimerWheel()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due = 0.0
-        self._parked: dict[str, _Receiver] = {}
+        # receipts waiting for a receiver, per system_id
+        self._parked: dict[str, deque[MessageRecord]] = {}
         self._park_timer: asyncio.TimerHandle | None = None
         self._session_submits: dict[int, int] = {}
         self._streams: set[FaultStream] = set()
@@ -306,7 +297,7 @@ class Simulator:
     @property
     def pending_receipts(self) -> int:
         """Receipts scheduled or waiting for a receiver."""
-        return len(self._wheel) + sum(len(r.queue) for r in self._parked.values())
+        return len(self._wheel) + sum(len(q) for q in self._parked.values())
 
     def stats(self) -> Mapping[str, int | float]:
         values: dict[str, int | float] = dict(self.counters.snapshot())
@@ -640,13 +631,11 @@ class Simulator:
             self.counters.receipts_refused += 1
 
     def _park(self, record: MessageRecord) -> None:
-        parked = self._parked.get(record.system_id)
-        if parked is None:
-            parked = self._parked[record.system_id] = _Receiver(self.config.queue_per_system_id)
-        queue = parked.queue
+        queue = self._parked.get(record.system_id)
+        if queue is None:
+            queue = self._parked[record.system_id] = deque(maxlen=self.config.queue_per_system_id)
         if len(queue) == queue.maxlen:
-            parked.dropped += 1
-            self.counters.receipts_dropped += 1
+            self.counters.receipts_dropped += 1  # the oldest makes room
         else:
             self.counters.receipts_queued += 1
         queue.append(record)
@@ -663,10 +652,9 @@ class Simulator:
             self._flush_parked(system_id)
 
     def _flush_parked(self, system_id: str) -> None:
-        parked = self._parked.get(system_id)
-        if parked is None or self._loop is None:
+        queue = self._parked.get(system_id)
+        if queue is None or self._loop is None:
             return
-        queue = parked.queue
         now = self._loop.time()
         sessions = self._receivers(system_id)
         turn = 0

@@ -76,7 +76,7 @@ class Summary:
             if key in _RATES:
                 parts.append(f"{_LABELS[key]} {value / elapsed:.0f}/s")
             else:
-                parts.append(f"{_LABELS[key]} +{value}")
+                parts.append(f"{_LABELS[key]} {value:+d}")
         parts.append(f"sessions {sessions}")
         if pending:
             parts.append(f"receipts pending {pending}")

@@ -31,3 +31,12 @@ def test_snapshot_has_every_counter() -> None:
     assert snap["submits"] == 3
     assert snap["faults"] == 1
     assert set(snap) >= {"binds", "receipts_sent", "mo_sent", "receipts_dropped"}
+
+
+def test_gauges_going_down_show_their_sign() -> None:
+    counters = Counters(receipts_queued=5)
+    summary = Summary(counters, now=0.0)
+    counters.receipts_queued -= 3
+    line = summary.line(counters, 1.0, sessions=1, pending=2)
+    assert line is not None
+    assert "receipts queued -3" in line
