@@ -70,13 +70,24 @@ def free_port() -> int:
         return port
 
 
-async def wait_port(port: int, *, within: float, host: str = LOOPBACK) -> None:
-    """Wait until something accepts TCP connections on host:port."""
+async def wait_port(
+    port: int,
+    *,
+    within: float,
+    host: str = LOOPBACK,
+    process: asyncio.subprocess.Process | None = None,
+) -> None:
+    """Wait until something accepts TCP connections on host:port (and ``process`` still runs)."""
     deadline = time.monotonic() + within
     while True:
         try:
             _, writer = await asyncio.open_connection(host, port)
         except OSError:
+            if process is not None and process.returncode is not None:
+                raise TimeoutError(
+                    f"the process meant to listen on {host}:{port} exited "
+                    f"with status {process.returncode}"
+                ) from None
             if time.monotonic() > deadline:
                 raise TimeoutError(f"nothing listens on {host}:{port} after {within}s") from None
             await asyncio.sleep(0.05)
@@ -872,7 +883,7 @@ async def kannel(
                 )
             instance.processes.append(process)
             try:
-                await wait_port(ready_port, within=start_timeout)
+                await wait_port(ready_port, within=start_timeout, process=process)
             except TimeoutError as error:
                 raise AssertionError(f"{name} did not start: {error}\n{instance.logs()}") from None
         if wait_online:
@@ -922,7 +933,7 @@ async def sink_smsc(*args: str, start_timeout: float = 10.0) -> AsyncIterator[Si
     )
     sink = SinkSmsc(port, process)
     try:
-        await wait_port(port, within=start_timeout)
+        await wait_port(port, within=start_timeout, process=process)
         yield sink
     finally:
         await stop_process(process)
