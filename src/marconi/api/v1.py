@@ -81,7 +81,7 @@ async def accept_message(
     services: Services, principal: Principal, data: dict[str, Any], idempotency_key: str | None
 ) -> Message:
     """``POST /v1/messages`` once the caller is known and the body parsed."""
-    payload = parse_model(s.MessageIn, data)
+    payload = s.message_in(data)
     return await services.messages.send(
         principal.account_id,
         SendRequest(

@@ -128,8 +128,12 @@ async def _empty(schema: str) -> None:
             "'alembic_version'",
             schema,
         )
-        names = ", ".join(f'"{schema}"."{row[0]}"' for row in tables)
-        await conn.execute(f"TRUNCATE {names} CASCADE")
+        # DELETE is much cheaper than TRUNCATE for a few rows; foreign keys are not checked
+        # while replication_role is replica, so the order does not matter.
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            for row in tables:
+                await conn.execute(f'DELETE FROM "{schema}"."{row[0]}"')
     finally:
         await conn.close()
 
