@@ -234,10 +234,6 @@ class NumberOut(BaseModel):
     updated_at: str
 
 
-class ListOf(BaseModel):
-    items: list[Any]
-
-
 class KeyOut(BaseModel):
     id: str
     account_sid: str
@@ -251,6 +247,14 @@ class KeyOut(BaseModel):
     )
 
 
+class NumberList(BaseModel):
+    items: list[NumberOut]
+
+
+class KeyList(BaseModel):
+    items: list[KeyOut]
+
+
 class AccountOut(BaseModel):
     sid: str
     parent_sid: str | None
@@ -260,6 +264,10 @@ class AccountOut(BaseModel):
     updated_at: str
     auth_token: str | None = Field(default=None, description="Shown once, at creation.")
     key: KeyOut | None = Field(default=None, description="A first API key, at creation.")
+
+
+class AccountList(BaseModel):
+    items: list[AccountOut]
 
 
 # -- records to JSON (datetimes are left to orjson) ----------------------------------------------

@@ -250,7 +250,7 @@ def v1_router(services: Services, authenticate: Authenticate, *, max_body_bytes:
         "/numbers",
         tags=["numbers"],
         summary="The account's senders",
-        response_model=s.ListOf,
+        response_model=s.NumberList,
         responses=_ERRORS,
     )
     async def list_numbers(request: Request) -> Response:
@@ -337,7 +337,7 @@ def v1_router(services: Services, authenticate: Authenticate, *, max_body_bytes:
         "/keys",
         tags=["keys"],
         summary="The account's API keys (without secrets)",
-        response_model=s.ListOf,
+        response_model=s.KeyList,
         responses=_ERRORS,
     )
     async def list_keys(request: Request) -> Response:
@@ -390,7 +390,7 @@ def v1_router(services: Services, authenticate: Authenticate, *, max_body_bytes:
         "/accounts",
         tags=["accounts"],
         summary="The caller's sub-accounts",
-        response_model=s.ListOf,
+        response_model=s.AccountList,
         responses=_ERRORS,
     )
     async def list_accounts(request: Request) -> Response:
