@@ -94,6 +94,7 @@ class AccountService:
         account = await self._accounts.set_auth_token_hash(
             account_id, hash_secret(token), now=self._clock()
         )
+        self._keys.forget(account_id)
         return NewAccount(account, token)
 
     async def ensure_admin(
