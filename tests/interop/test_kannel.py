@@ -14,7 +14,7 @@ import pytest
 
 from marconi.simulator.message_id import IdFormat
 from tests.interop import pdus, peers
-from tests.interop.simulated import REFUSED, UNDELIVERABLE, simulator
+from tests.interop.simulated import REFUSED, UNDELIVERABLE, marconi_smsc, simulator
 
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("kannel_peer")]
 
@@ -109,3 +109,34 @@ async def test_kannel_receives_mo_from_the_simulator(tmp_path: Path) -> None:
     assert {m.sender: m.text for m in received} == {"+" + s: t for s, (t, _) in texts.items()}
     assert {m.receiver for m in received} == {"12345"}
     assert [(m.direction, m.text) for m in handset] == [("sent", UCS2_LONG)]
+
+
+async def test_kannel_with_the_marconi_smsc_command(tmp_path: Path) -> None:
+    """The standalone main job, ``marconi smsc``, as Kannel's SMSC, read through its admin port."""
+    async with (
+        marconi_smsc(
+            "--system-id", "kannel", "--password", "secret", "--dlr-latency", "fixed:0.05",
+            workdir=tmp_path,
+        ) as smsc,
+        peers.kannel(smsc_port=smsc.port, workdir=tmp_path / "kannel") as gateway,
+    ):  # fmt: skip
+        reply = await gateway.sendsms(
+            to="+4915550001", text=UCS2_LONG, coding=2, charset="UTF-8", tag="long"
+        )
+        assert reply.accepted, reply
+        reports = await gateway.wait_delivery_reports(
+            "long", lambda reports: any(r.type == DLR_DELIVERED for r in reports)
+        )
+        handset = await smsc.admin("handset 4915550001")
+        assert isinstance(handset, list)
+        [shown] = handset
+        await smsc.admin(
+            {"cmd": "mo", "source": "4915550011", "destination": "12345", "text": GSM_LONG}
+        )
+        [mo] = await gateway.wait_mobile_originated(1)
+    assert shown["text"] == UCS2_LONG
+    assert shown["state"] == "DELIVRD"
+    [final] = [r for r in reports if r.type == DLR_DELIVERED]
+    assert final.smsc_message_id == shown["message_ids"][0]
+    assert (mo.sender, mo.text) == ("+4915550011", GSM_LONG)
+    assert smsc.process.returncode == 0
