@@ -61,30 +61,51 @@ def concatenation(udh: bytes) -> tuple[int, int, int] | None:
     return None
 
 
-def part_from_node_event(event: Mapping[str, Any]) -> Part:
-    """A submit_sm / deliver_sm recorded by the node-smpp scripts."""
-    payload = event.get("message_payload")
-    message = payload if payload and payload.get("raw_hex") else event["short_message"]
-    octets = bytes.fromhex(message["raw_hex"] or "")
-    esm_class = int(event.get("esm_class", 0))
-    udh, body = split_udh(esm_class, octets)
+def part_from_octets(
+    *,
+    source_addr: str,
+    destination_addr: str,
+    data_coding: int,
+    esm_class: int,
+    short_message: bytes,
+    sar: tuple[int, int, int] | None = None,
+) -> Part:
+    """One short_message as it travelled; ``sar`` is (reference, total, seqnum) from SAR TLVs."""
+    udh, body = split_udh(esm_class, short_message)
     concat = concatenation(udh) if udh else None
-    if concat is None and event.get("sar_msg_ref_num") is not None:
-        concat = (
-            int(event["sar_msg_ref_num"]),
-            int(event["sar_total_segments"]),
-            int(event["sar_segment_seqnum"]),
-        )
+    if concat is None:
+        concat = sar
     reference, total, seqnum = concat if concat else (None, 1, 1)
     return Part(
-        source_addr=str(event.get("source_addr", "")),
-        destination_addr=str(event.get("destination_addr", "")),
-        data_coding=int(event.get("data_coding") or 0),
+        source_addr=source_addr,
+        destination_addr=destination_addr,
+        data_coding=data_coding,
         reference=reference,
         total=total,
         seqnum=seqnum,
         udh=udh,
         body=body,
+    )
+
+
+def part_from_node_event(event: Mapping[str, Any]) -> Part:
+    """A submit_sm / deliver_sm recorded by the node-smpp scripts."""
+    payload = event.get("message_payload")
+    message = payload if payload and payload.get("raw_hex") else event["short_message"]
+    sar = None
+    if event.get("sar_msg_ref_num") is not None:
+        sar = (
+            int(event["sar_msg_ref_num"]),
+            int(event["sar_total_segments"]),
+            int(event["sar_segment_seqnum"]),
+        )
+    return part_from_octets(
+        source_addr=str(event.get("source_addr", "")),
+        destination_addr=str(event.get("destination_addr", "")),
+        data_coding=int(event.get("data_coding") or 0),
+        esm_class=int(event.get("esm_class", 0)),
+        short_message=bytes.fromhex(message["raw_hex"] or ""),
+        sar=sar,
     )
 
 
