@@ -1471,15 +1471,25 @@ class SqlStore:
                     error_message=row["error_message"],
                     details=details,
                 )
-                hook = NewWebhook(
-                    account_id=row["account_id"],
-                    url=row["status_callback"],
-                    event_type=STATUS_EVENT_TYPE,
-                    payload=self._status_payload(change),
-                    message_id=row["id"],
-                    sequence=row["event_seq"],
+                # A webhook_outbox row, in column order: pending and due now.
+                hook_params.append(
+                    (
+                        ids.new_id(ids.WEBHOOK_DELIVERY),
+                        row["account_id"],
+                        row["id"],
+                        row["status_callback"],
+                        STATUS_EVENT_TYPE,
+                        self._status_payload(change),
+                        row["event_seq"],
+                        WebhookStatus.PENDING.value,
+                        0,
+                        at,
+                        None,
+                        at,
+                        at,
+                        None,
+                    )
                 )
-                hook_params.append(self._webhook_params(_webhook_row(hook, now)))
         await self._insert_event_rows.run(conn, event_params)
         if hook_params:
             await self._insert_webhooks.run(conn, hook_params)

@@ -348,6 +348,12 @@ async def test_status_callbacks_follow_every_event(store: SqlStore) -> None:
     assert {b["message_id"] for b in bodies} == {m.id}
     assert bodies[0]["connector"] == "c"
     assert all(d.url == "http://127.0.0.1:9/cb" for d in deliveries)
+    assert all(d.account_id == a.id and d.event_type == "message.status" for d in deliveries)
+    assert [d.created_at for d in deliveries] == [later(2), later(3)]
+    assert all(d.attempts == 0 and d.last_error is None for d in deliveries)
+    assert [d.id for d in (await store.list_webhook_deliveries(a.id)).items] == [
+        d.id for d in reversed(deliveries)
+    ]
 
 
 async def test_callback_statuses_and_payload_are_the_callers_choice(
