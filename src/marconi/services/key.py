@@ -84,6 +84,7 @@ class KeyService:
         self._touch_interval = touch_interval
         self._cache: dict[str, _Cached] = {}
         self._loading: dict[str, asyncio.Future[_Cached]] = {}
+        self._forgotten = 0  # bumped by forget(): a read that began before is not cached
         self._touched: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -112,7 +113,7 @@ class KeyService:
 
     async def revoke_key(self, account_id: str, key_id: str) -> ApiKey:
         key = await self._keys.revoke_api_key(account_id, key_id, now=self._clock())
-        self._cache.pop(key_id, None)
+        self.forget(key_id)
         return key
 
     # -- authentication ----------------------------------------------------------------------
@@ -148,7 +149,9 @@ class KeyService:
 
     def forget(self, credential_id: str) -> None:
         """Drop a cached key or account, so the next check reads the store."""
+        self._forgotten += 1
         self._cache.pop(credential_id, None)
+        self._loading.pop(credential_id, None)
 
     async def _entry(self, credential_id: str) -> _Cached:
         now = self._monotonic()
@@ -160,6 +163,7 @@ class KeyService:
             return await asyncio.shield(loading)
         future: asyncio.Future[_Cached] = asyncio.get_running_loop().create_future()
         self._loading[credential_id] = future
+        generation = self._forgotten
         try:
             entry = await self._load(credential_id, now)
         except BaseException as exc:
@@ -167,11 +171,13 @@ class KeyService:
             future.exception()  # retrieved: waiters re-raise it, nobody else must
             raise
         finally:
-            del self._loading[credential_id]
+            if self._loading.get(credential_id) is future:
+                del self._loading[credential_id]
         future.set_result(entry)
-        self._cache[credential_id] = entry
-        if len(self._cache) > 10_000:
-            self._evict(now)
+        if generation == self._forgotten:
+            self._cache[credential_id] = entry
+            if len(self._cache) > 10_000:
+                self._evict(now)
         return entry
 
     async def _load(self, credential_id: str, now: float) -> _Cached:

@@ -3,6 +3,7 @@ the webhook its inbound messages go to and a default status callback."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
@@ -68,6 +69,8 @@ class SenderBook:
         self._ttl = ttl
         self._monotonic = monotonic_clock
         self._books: dict[str, _Book] = {}
+        self._loading: dict[str, asyncio.Future[_Book]] = {}
+        self._forgotten = 0  # bumped by forget(): a read that began before is not cached
 
     async def senders(self, account_id: str) -> tuple[dict[str, str | None], str | None]:
         """The account's senders with their default status callbacks, and the oldest sender
@@ -75,20 +78,44 @@ class SenderBook:
         now = self._monotonic()
         book = self._books.get(account_id)
         if book is None or book.until <= now:
+            loading = self._loading.get(account_id)
+            if loading is not None:  # one read serves every request that waits for it
+                book = await asyncio.shield(loading)
+            else:
+                book = await self._load(account_id, now)
+        return book.callbacks, book.default
+
+    async def _load(self, account_id: str, now: float) -> _Book:
+        future: asyncio.Future[_Book] = asyncio.get_running_loop().create_future()
+        self._loading[account_id] = future
+        generation = self._forgotten
+        try:
             numbers = await self._numbers.list_numbers(account_id)
-            ordered = sorted(numbers, key=lambda n: (n.created_at, n.id))
-            book = _Book(
-                callbacks={n.value: n.status_callback_url for n in ordered},
-                default=ordered[0].value if ordered else None,
-                until=now + self._ttl,
-            )
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters re-raise it
+            raise
+        finally:
+            if self._loading.get(account_id) is future:
+                del self._loading[account_id]
+        ordered = sorted(numbers, key=lambda n: (n.created_at, n.id))
+        book = _Book(
+            callbacks={n.value: n.status_callback_url for n in ordered},
+            default=ordered[0].value if ordered else None,
+            until=now + self._ttl,
+        )
+        future.set_result(book)
+        if generation == self._forgotten:
             if len(self._books) > 10_000:
                 self._books.clear()
             self._books[account_id] = book
-        return book.callbacks, book.default
+        return book
 
     def forget(self, account_id: str) -> None:
+        """Drop what is known of the account's senders; the next send reads them again."""
+        self._forgotten += 1
         self._books.pop(account_id, None)
+        self._loading.pop(account_id, None)
 
 
 class NumberService:

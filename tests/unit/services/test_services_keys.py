@@ -125,3 +125,26 @@ async def test_account_auth_tokens_authenticate(services: Services) -> None:
     assert (
         await services.keys.authenticate_account(ADMIN_ACCOUNT_ID, rotated.auth_token)
     ).key_id is None
+
+
+async def test_a_read_in_flight_during_a_revocation_is_not_cached(
+    services: Services, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = await services.accounts.admin_account()
+    new = await services.keys.create_key(admin.id)
+    gate = asyncio.Event()
+    original = store.get_api_key
+
+    async def slow(key_id: str):  # type: ignore[no-untyped-def]
+        found = await original(key_id)
+        await gate.wait()
+        return found
+
+    monkeypatch.setattr(store, "get_api_key", slow)
+    early = asyncio.create_task(services.keys.authenticate(new.key.id, new.secret))
+    await asyncio.sleep(0.05)  # the early check now holds the key as it was: active
+    await services.keys.revoke_key(admin.id, new.key.id)
+    gate.set()
+    await early  # it began before the revocation
+    with pytest.raises(AuthenticationError):
+        await services.keys.authenticate(new.key.id, new.secret)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from marconi.errors import Conflict, NotFound, ValidationError
-from marconi.services import Services
+from marconi.services import SendRequest, Services
 from marconi.store.model import NumberKind, Unset
+from marconi.store.sql import SqlStore
 
 
 async def test_add_update_and_remove_a_number(services: Services) -> None:
@@ -77,3 +80,30 @@ async def test_unset_fields_are_left_alone(services: Services) -> None:
         admin.id, number.id, inbound_webhook_method=Unset.UNSET
     )
     assert same.status_callback_url == "https://x.test/s"
+
+
+async def test_a_sender_added_during_a_read_can_be_used_at_once(
+    services: Services, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = await services.accounts.admin_account()
+    gate = asyncio.Event()
+    original = store.list_numbers
+
+    async def slow(account_id: str):  # type: ignore[no-untyped-def]
+        found = await original(account_id)
+        await gate.wait()
+        return found
+
+    monkeypatch.setattr(store, "list_numbers", slow)
+    early = asyncio.create_task(
+        services.messages.send(admin.id, SendRequest(to="+14155550100", body="x"))
+    )
+    await asyncio.sleep(0.05)
+    monkeypatch.setattr(store, "list_numbers", original)
+    await services.numbers.add_number(admin.id, "NewShop")
+    gate.set()
+    await early
+    sent = await services.messages.send(
+        admin.id, SendRequest(to="+14155550100", body="x", from_="NewShop")
+    )
+    assert sent.from_addr == "NewShop"
