@@ -11,14 +11,16 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
 
 import uvicorn
 
+from marconi.api.app import ApiOptions
 from marconi.config import Settings, load_settings
-from marconi.errors import MarconiError
+from marconi.errors import ConfigError, MarconiError
 from marconi.runtime import Runtime
 from marconi.transport.loop import install_uvloop
 
@@ -51,6 +53,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--host", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (8080)")
     parser.add_argument("--config", help="a TOML settings file (connectors, routes, ...)")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        help="requests a second each API key may make (default 100; 0 turns the limit off; "
+        "MARCONI_RATE_LIMIT)",
+    )
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
@@ -98,8 +106,32 @@ def _banner(runtime: Runtime, settings: Settings) -> None:
     out.flush()
 
 
-async def serve(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> int:
-    runtime = await Runtime.build(settings)
+def api_options(rate_limit: float | None) -> ApiOptions:
+    """The API's per-key rate limit: the flag, else ``MARCONI_RATE_LIMIT``, else the default."""
+    if rate_limit is None:
+        raw = os.environ.get("MARCONI_RATE_LIMIT", "")
+        if raw:
+            try:
+                rate_limit = float(raw)
+            except ValueError:
+                raise ConfigError(f"MARCONI_RATE_LIMIT must be a number, got {raw!r}") from None
+    if rate_limit is None:
+        return ApiOptions()
+    if rate_limit < 0:
+        raise ConfigError("the rate limit must be 0 (off) or a positive number")
+    if rate_limit == 0:
+        return ApiOptions(rate_limit=None)
+    return ApiOptions(rate_limit=rate_limit, rate_burst=max(1, int(rate_limit * 2)))
+
+
+async def serve(
+    settings: Settings,
+    *,
+    log_level: str = "info",
+    access_log: bool = False,
+    options: ApiOptions | None = None,
+) -> int:
+    runtime = await Runtime.build(settings, api_options=options)
     loop = asyncio.get_running_loop()
     config = uvicorn.Config(
         runtime.app,
@@ -149,12 +181,15 @@ def run(args: argparse.Namespace) -> int:
             config_file=args.config,
             overrides={"data_dir": args.data_dir, "host": args.host, "port": args.port},
         )
+        options = api_options(args.rate_limit)
     except MarconiError as exc:
         print(f"marconi serve: {exc}", file=sys.stderr)
         return 2
     install_uvloop()
     try:
-        return asyncio.run(serve(settings, log_level=args.log_level, access_log=args.access_log))
+        return asyncio.run(
+            serve(settings, log_level=args.log_level, access_log=args.access_log, options=options)
+        )
     except MarconiError as exc:
         print(f"marconi serve: {exc}", file=sys.stderr)
         return 1

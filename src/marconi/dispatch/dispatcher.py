@@ -372,6 +372,32 @@ class Dispatcher:
     async def _submit_group(
         self, name: str, jobs: list[_Job], outcomes: list[DispatchOutcome]
     ) -> list[_Job]:
+        """Submit in chunks of about one window, each recorded as soon as it is answered, so an
+        answered submit waits for its record no longer than one chunk (the at-least-once window
+        of a crash stays small even when a slow link holds a large batch)."""
+        limit = max(self._connectors[name].window, 16)
+        chunks: list[list[_Job]] = [[]]
+        size = 0
+        for job in jobs:
+            if size and size + len(job.pdus) > limit:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(job)
+            size += len(job.pdus)
+        if len(chunks) == 1:
+            return await self._submit_chunk(name, jobs, outcomes)
+        failovers = await asyncio.gather(*(self._chunk(name, chunk) for chunk in chunks))
+        return [job for failover in failovers for job in failover]
+
+    async def _chunk(self, name: str, jobs: list[_Job]) -> list[_Job]:
+        outcomes: list[DispatchOutcome] = []
+        failover = await self._submit_chunk(name, jobs, outcomes)
+        await self._record(outcomes)
+        return failover
+
+    async def _submit_chunk(
+        self, name: str, jobs: list[_Job], outcomes: list[DispatchOutcome]
+    ) -> list[_Job]:
         connector = self._connectors[name]
         pdus = [pdu for job in jobs for pdu in job.pdus]
         started = time.monotonic()
