@@ -14,6 +14,7 @@ import contextlib
 import functools
 import json
 import logging
+import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,6 +262,8 @@ class SqlStore:
         self._messages_ready = asyncio.Event()
         self._webhooks_ready = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
+        # Our own NOTIFYs carry this, so the listener can skip news the process already has.
+        self._node_token = secrets.token_hex(8)
         self._checkpointer: asyncio.Task[None] | None = None
         if not self._pg:
             path = write_engine.url.database
@@ -344,7 +347,7 @@ class SqlStore:
             return
         after_commit(conn, ready.set)
         if self._pg:
-            await conn.exec_driver_sql(f"SELECT pg_notify('{channel}', '')")
+            await conn.exec_driver_sql(f"SELECT pg_notify('{channel}', '{self._node_token}')")
 
     async def _listen(self) -> None:
         dsn = self._write_engine.url.set(drivername="postgresql").render_as_string(
@@ -359,12 +362,8 @@ class SqlStore:
             lost = asyncio.Event()
             try:
                 conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
-                await conn.add_listener(
-                    _MESSAGES_CHANNEL, lambda *_args: self._messages_ready.set()
-                )
-                await conn.add_listener(
-                    _WEBHOOKS_CHANNEL, lambda *_args: self._webhooks_ready.set()
-                )
+                await conn.add_listener(_MESSAGES_CHANNEL, self._news(self._messages_ready))
+                await conn.add_listener(_WEBHOOKS_CHANNEL, self._news(self._webhooks_ready))
                 # Whatever was committed while nobody listened.
                 self._messages_ready.set()
                 self._webhooks_ready.set()
@@ -400,6 +399,13 @@ class SqlStore:
         finally:
             await asyncio.shield(loop.run_in_executor(thread, conn.close))
             thread.shutdown(wait=True)
+
+    def _news(self, ready: asyncio.Event) -> Callable[[object, int, str, str], None]:
+        def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+            if payload != self._node_token:
+                ready.set()
+
+        return on_notify
 
     # -- plumbing ------------------------------------------------------------------------------
 
