@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import json
 import multiprocessing
 import os
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 PG_URL = os.environ.get("MARCONI_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BODY = json.dumps({"to": "+14155550100", "body": "Your code is 123456"}).encode()
@@ -55,7 +57,16 @@ async def prepare(database_url: str, schema: str | None, ready_file: str) -> Non
     Path(ready_file).write_text(key.token)  # noqa: ASYNC240 - once, before serving
 
 
-async def serve(database_url: str, schema: str | None, sock: socket.socket) -> None:
+async def serve(
+    database_url: str,
+    schema: str | None,
+    sock: socket.socket,
+    *,
+    freeze: bool,
+    token: str,
+    ready: Any,
+) -> None:
+    import httpx
     import uvicorn
 
     from marconi.api import ApiOptions, create_app
@@ -67,6 +78,23 @@ async def serve(database_url: str, schema: str | None, sock: socket.socket) -> N
     store = await open_store(database_url, schema=schema, migrate=False)
     services = build_services(store)
     app = create_app(settings, services, options=ApiOptions(rate_limit=None))
+    if freeze:
+        # One request first, so the caches it fills (phone number metadata, compiled SQL) are
+        # built; then everything so far lives as long as the process: keep it out of every
+        # collection, or each full collection walks it all (up to hundreds of milliseconds).
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://warm-up"
+        ) as client:
+            await client.post(
+                "/v1/messages",
+                content=BODY,
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {token}",
+                },
+            )
+        gc.collect()
+        gc.freeze()
     config = uvicorn.Config(
         app,
         loop="none",
@@ -79,17 +107,29 @@ async def serve(database_url: str, schema: str | None, sock: socket.socket) -> N
         server_header=False,
         date_header=False,
     )
+    server = uvicorn.Server(config)
+    started = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    while not server.started and not started.done():  # noqa: ASYNC110 - uvicorn has no event
+        await asyncio.sleep(0.01)
+    ready.put(os.getpid())
     try:
-        await uvicorn.Server(config).serve(sockets=[sock])
+        await started
     finally:
         await services.aclose()
         await store.aclose()
 
 
-def serve_process(database_url: str, schema: str | None, sock: socket.socket) -> None:
+def serve_process(
+    database_url: str,
+    schema: str | None,
+    sock: socket.socket,
+    freeze: bool,
+    token: str,
+    ready: Any,
+) -> None:
     import uvloop
 
-    uvloop.run(serve(database_url, schema, sock))
+    uvloop.run(serve(database_url, schema, sock, freeze=freeze, token=token, ready=ready))
 
 
 def serve_main(args: argparse.Namespace) -> None:
@@ -100,13 +140,20 @@ def serve_main(args: argparse.Namespace) -> None:
     sock.bind(("127.0.0.1", args.port))
     sock.listen(4096)
     sock.set_inheritable(True)
+    token = Path(args.ready_file + ".tmp").read_text()
     context = multiprocessing.get_context("fork")
+    ready = context.Queue()
     workers = [
-        context.Process(target=serve_process, args=(args.database_url, args.schema, sock))
+        context.Process(
+            target=serve_process,
+            args=(args.database_url, args.schema, sock, args.gc_freeze, token, ready),
+        )
         for _ in range(args.workers)
     ]
     for worker in workers:
         worker.start()
+    for _ in workers:  # every worker warmed up and serving: the clients may start
+        ready.get(timeout=60)
     os.replace(args.ready_file + ".tmp", args.ready_file)
 
     def stop(signum: int, frame: object) -> None:
@@ -264,7 +311,7 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, schema: str | None, workers: int
+    database_url: str, schema: str | None, workers: int, gc_freeze: bool
 ) -> tuple[subprocess.Popen[bytes], int, str]:
     port = free_port()
     ready = Path(tempfile.mkdtemp()) / "token"
@@ -281,6 +328,8 @@ def start_server(
         "--workers",
         str(workers),
     ]
+    if not gc_freeze:
+        command.append("--no-gc-freeze")
     if schema:
         command += ["--schema", schema]
     process = subprocess.Popen(command)
@@ -319,6 +368,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes sharing the port (default 1)"
     )
+    parser.add_argument(
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="leave the objects built at start in the garbage collector's generations",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--schema", default=None, help=argparse.SUPPRESS)
@@ -343,7 +398,7 @@ def main() -> None:
         if backend == "postgresql":
             schema = f"bench_{secrets.token_hex(4)}"
     for clients in [int(c) for c in args.clients.split(",")]:
-        process, port, auth = start_server(database_url, schema, args.workers)
+        process, port, auth = start_server(database_url, schema, args.workers, args.gc_freeze)
         try:
             if driver == "wrk":
                 result = run_wrk(port, auth, clients, args.seconds, args.rate)
