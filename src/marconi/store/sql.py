@@ -63,6 +63,7 @@ from marconi.store.model import (
     WebhookDelivery,
     WebhookStatus,
 )
+from marconi.store.protocols import Store
 from marconi.store.schema import (
     UtcDateTime,
     accounts,
@@ -1939,3 +1940,8 @@ def _pairs_in(
 def _chunks(values: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def _conforms(store: SqlStore) -> Store:
+    """Never called: mypy checks here that SqlStore implements every Protocol of the store."""
+    return store
