@@ -181,8 +181,10 @@ class MessageOut(BaseModel):
     status: str
     encoding: str
     segments: int
-    price: str | None = Field(description="Known once the carrier reports it; null until then.")
-    price_unit: str | None
+    price: str | None = Field(
+        description='A decimal as text ("0.0075"), when known; null until then.'
+    )
+    price_unit: str | None = Field(description="ISO 4217 currency of price, e.g. USD.")
     send_at: str | None
     expires_at: str | None
     status_callback: str | None
@@ -284,8 +286,8 @@ def message_json(message: Message) -> JSON:
         "status": message.status.value,
         "encoding": message.encoding,
         "segments": message.segments,
-        "price": None,
-        "price_unit": None,
+        "price": message.price,
+        "price_unit": message.price_unit,
         "send_at": message.send_at,
         "expires_at": message.expires_at,
         "status_callback": message.status_callback,

@@ -7,6 +7,7 @@ carrier.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -156,6 +157,27 @@ def _request_hash(request: SendRequest, from_addr: str, to_addr: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def as_accepted(message: Message) -> Message:
+    """A message as it was when it was accepted, so a retried request with the same
+    Idempotency-Key gets the same answer as the first (a redacted body stays erased)."""
+    initial = MessageStatus.SCHEDULED if message.send_at is not None else MessageStatus.QUEUED
+    return dataclasses.replace(
+        message,
+        status=initial,
+        updated_at=message.created_at,
+        next_attempt_at=message.send_at or message.created_at,
+        attempts=0,
+        connector=None,
+        error_code=None,
+        error_message=None,
+        event_seq=1,
+        sent_at=None,
+        done_at=None,
+        claimed_by=None,
+        claimed_at=None,
+    )
+
+
 class MessageService:
     def __init__(
         self, *, messages: MessageRepository, book: SenderBook, clock: Clock = utc_now
@@ -259,7 +281,7 @@ class MessageService:
             request_hash=request_hash,
         )
         try:
-            return await self._messages.insert_message(new, now=now)
+            message = await self._messages.insert_message(new, now=now)
         except MessageConflict:
             raise
         except Conflict:
@@ -268,6 +290,9 @@ class MessageService:
                 "key for a new message",
                 code="idempotency_key_reused",
             ) from None
+        if message.created_at != now:
+            return as_accepted(message)
+        return message
 
     def preview(
         self, body: str, *, encoding: str = "auto", smart_encoding: bool = False

@@ -165,6 +165,14 @@ async def test_idempotent_retries_return_the_first_result(api: Api) -> None:
     again = await client.post("/v1/messages", json={"to": TO, "body": "once"}, headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
+    # the dispatcher takes it meanwhile: a retry still gets the first answer
+    claimed = await api.store.inner.claim_batch(10, now=datetime.now(UTC), worker_id="test")
+    assert [m.id for m in claimed] == [first.json()["id"]]
+    late = await client.post("/v1/messages", json={"to": TO, "body": "once"}, headers=headers)
+    assert late.status_code == 201
+    assert late.json() == first.json()
+    shown = (await client.get(f"/v1/messages/{first.json()['id']}")).json()
+    assert shown["status"] == "sending"
     other = await client.post("/v1/messages", json={"to": TO, "body": "twice"}, headers=headers)
     await _problem(other, 409, "idempotency_key_reused", None)
     listed = (await client.get("/v1/messages")).json()
