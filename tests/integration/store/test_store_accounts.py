@@ -110,3 +110,25 @@ async def test_numbers_are_unique_and_per_account(store: SqlStore) -> None:
     assert await store.list_numbers(a.id) == []
     with pytest.raises(NotFound):
         await store.get_number(a.id, number.id)
+
+
+async def test_writes_for_unknown_accounts_and_keys_are_not_found(store: SqlStore) -> None:
+    nobody = "AC" + "2" * 32
+    with pytest.raises(NotFound):
+        await store.set_auth_token_hash(nobody, "h", now=T0)
+    with pytest.raises(NotFound):
+        await store.create_api_key(account_id=nobody, secret_hash="s", now=T0)
+    with pytest.raises(NotFound):
+        await store.get_api_key("SK" + "3" * 32)
+    assert await store.count_accounts() == 0
+
+
+async def test_analyze_refreshes_statistics_on_either_database(store: SqlStore) -> None:
+    a = await account(store)
+    await store.analyze()
+    # the writer's connection is free again: a write right after goes through
+    async with asyncio.timeout(5):
+        await store.create_number(
+            account_id=a.id, value="ACME", kind=NumberKind.ALPHANUMERIC, now=T0
+        )
+    assert (await store.find_number("ACME")) is not None

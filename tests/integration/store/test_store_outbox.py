@@ -109,3 +109,20 @@ async def test_delivery_list_pages(store: SqlStore) -> None:
     rest = await store.list_webhook_deliveries(a.id, limit=10, cursor=first.next_cursor)
     assert [d.id for d in rest.items] == [made[2].id, made[1].id, made[0].id]
     assert rest.next_cursor is None
+
+
+async def test_deliveries_filter_by_message(store: SqlStore) -> None:
+    a = await account(store)
+    one = await store.enqueue_webhook(
+        NewWebhook(
+            account_id=a.id,
+            url="http://127.0.0.1:9/a",
+            event_type="t",
+            payload="{}",
+            message_id="SM1",
+        ),
+        now=later(0),
+    )
+    await store.enqueue_webhook(hook(a.id), now=later(1))
+    page = await store.list_webhook_deliveries(a.id, message_id="SM1")
+    assert [d.id for d in page.items] == [one.id]
