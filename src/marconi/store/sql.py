@@ -435,6 +435,16 @@ class SqlStore:
                 results.append(exc)
         return results
 
+    def _claimable(
+        self, id_column: sa.ColumnElement[str], due: sa.Select[tuple[str]]
+    ) -> sa.ColumnElement[bool]:
+        """The rows ``due`` selects, as an UPDATE's condition. PostgreSQL: a CTE that locks
+        them and skips rows another claimer holds (a CTE runs once, whatever the plan)."""
+        if self._pg:
+            locked = due.with_for_update(skip_locked=True).cte("due")
+            return id_column == locked.c.id
+        return id_column.in_(due)
+
     def _lock(self, query: sa.Select[Any]) -> sa.Select[Any]:
         return query.with_for_update() if self._pg else query
 
@@ -991,12 +1001,10 @@ class SqlStore:
                 .order_by(m.priority.desc(), m.next_attempt_at, m.id)
                 .limit(limit)
             )
-            if self._pg:
-                due = due.with_for_update(skip_locked=True)
             rows = (
                 await conn.execute(
                     messages.update()
-                    .where(m.id.in_(due))
+                    .where(self._claimable(m.id, due))
                     .values(
                         status=MessageStatus.SENDING.value,
                         claimed_by=worker_id,
@@ -1634,11 +1642,9 @@ class SqlStore:
                 .order_by(w.next_attempt_at, w.id)
                 .limit(limit)
             )
-            if self._pg:
-                due = due.with_for_update(skip_locked=True)
             rows = await conn.execute(
                 webhook_outbox.update()
-                .where(w.id.in_(due))
+                .where(self._claimable(w.id, due))
                 .values(next_attempt_at=lease_until, updated_at=now)
                 .returning(*webhook_outbox.c)
             )
