@@ -243,6 +243,10 @@ async def test_list_pages_with_a_cursor_and_filters(api: Api) -> None:
     assert pages == 3
     by_to = (await client.get("/v1/messages", params={"to": "+14155550203"})).json()
     assert [m["id"] for m in by_to["items"]] == [ids[3]]
+    by_from = (await client.get("/v1/messages", params={"from": "Marconi", "limit": 10})).json()
+    assert len(by_from["items"]) == 5
+    nobody = (await client.get("/v1/messages", params={"from": "Other"})).json()
+    assert nobody["items"] == []
     await client.post(f"/v1/messages/{ids[0]}/cancel")
     canceled = (await client.get("/v1/messages", params={"status": "canceled,failed"})).json()
     assert [m["id"] for m in canceled["items"]] == [ids[0]]
