@@ -149,6 +149,7 @@ class Simulator:
         self._summary: Summary | None = None
         self._summary_timer: asyncio.TimerHandle | None = None
         self._trace = False
+        self._stopping = False
         self._server = SmppServer(
             handler=_Handler(self),
             host=cfg.host,
@@ -187,6 +188,7 @@ class Simulator:
 
     async def aclose(self) -> None:
         """Stop listening, unbind every ESME, and forget pending receipts."""
+        self._stopping = True
         if self._listener is not None:
             await self._listener.aclose()
         if self._admin is not None:
@@ -556,7 +558,7 @@ class Simulator:
     # -- receipts ----------------------------------------------------------------------------
 
     def _schedule(self, record: MessageRecord, due: float) -> None:
-        if self._wheel.add(due, record) or self._timer is None:
+        if (self._wheel.add(due, record) or self._timer is None) and not self._stopping:
             self._arm()
 
     def _arm(self) -> None:
@@ -639,11 +641,14 @@ class Simulator:
         else:
             self.counters.receipts_queued += 1
         queue.append(record)
-        if self._server.bound_sessions(record.system_id):
+        if self._can_receive(record.system_id):
             self._retry_parked_later()
 
+    def _can_receive(self, system_id: str) -> bool:
+        return any(s.can_receive for s in self._server.bound_sessions(system_id))
+
     def _retry_parked_later(self) -> None:
-        if self._park_timer is None and self._loop is not None:
+        if self._park_timer is None and self._loop is not None and not self._stopping:
             self._park_timer = self._loop.call_later(_RETRY_PARKED, self._retry_parked)
 
     def _retry_parked(self) -> None:
@@ -668,8 +673,8 @@ class Simulator:
             turn += 1
         if not queue:
             del self._parked[system_id]
-        elif self._server.bound_sessions(system_id):
-            self._retry_parked_later()
+        elif self._can_receive(system_id):
+            self._retry_parked_later()  # a receiver is there but busy
 
     # -- mobile-originated -------------------------------------------------------------------
 
