@@ -182,6 +182,12 @@ messages: Final = sa.Table(
         postgresql_where=sa.text("status = 'scheduled'"),
     ),
     sa.Index(
+        "ix_messages_expiry",
+        "expires_at",
+        sqlite_where=sa.text("status IN ('queued', 'scheduled') AND expires_at IS NOT NULL"),
+        postgresql_where=sa.text("status IN ('queued', 'scheduled') AND expires_at IS NOT NULL"),
+    ),
+    sa.Index(
         "ix_messages_sending",
         "claimed_at",
         sqlite_where=sa.text("status = 'sending'"),

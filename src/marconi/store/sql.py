@@ -997,7 +997,7 @@ class SqlStore:
             m = messages.c
             due = (
                 sa.select(m.id)
-                .where(m.status == MessageStatus.QUEUED.value, m.next_attempt_at <= now)
+                .where(_is(m.status, MessageStatus.QUEUED), m.next_attempt_at <= now)
                 .order_by(m.priority.desc(), m.next_attempt_at, m.id)
                 .limit(limit)
             )
@@ -1027,7 +1027,7 @@ class SqlStore:
         m = messages.c
         due = await conn.scalars(
             sa.select(m.id)
-            .where(m.status == MessageStatus.SCHEDULED.value, m.send_at <= now)
+            .where(_is(m.status, MessageStatus.SCHEDULED), m.send_at <= now)
             .order_by(m.send_at)
             .limit(1000)
         )
@@ -1040,7 +1040,7 @@ class SqlStore:
             m = messages.c
             stale = await conn.scalars(
                 sa.select(m.id).where(
-                    m.status == MessageStatus.SENDING.value, m.claimed_at < claimed_before
+                    _is(m.status, MessageStatus.SENDING), m.claimed_at < claimed_before
                 )
             )
             changes = [
@@ -1065,7 +1065,9 @@ class SqlStore:
             due = await conn.scalars(
                 sa.select(m.id)
                 .where(
-                    m.status.in_([MessageStatus.SCHEDULED.value, MessageStatus.QUEUED.value]),
+                    # the exact terms of ix_messages_expiry's WHERE, so SQLite uses it
+                    sa.text("messages.status IN ('queued', 'scheduled')"),
+                    m.expires_at.is_not(None),
                     m.expires_at <= now,
                 )
                 .order_by(m.expires_at)
@@ -1093,12 +1095,12 @@ class SqlStore:
             queued = await conn.scalar(
                 sa.select(sa.func.count())
                 .select_from(messages)
-                .where(messages.c.status == MessageStatus.QUEUED.value)
+                .where(_is(messages.c.status, MessageStatus.QUEUED))
             )
             sending = await conn.scalar(
                 sa.select(sa.func.count())
                 .select_from(messages)
-                .where(messages.c.status == MessageStatus.SENDING.value)
+                .where(_is(messages.c.status, MessageStatus.SENDING))
             )
             return int(queued or 0) + int(sending or 0)
 
@@ -1638,7 +1640,7 @@ class SqlStore:
         for limit, now, lease_until in items:
             due = (
                 sa.select(w.id)
-                .where(w.status == WebhookStatus.PENDING.value, w.next_attempt_at <= now)
+                .where(_is(w.status, WebhookStatus.PENDING), w.next_attempt_at <= now)
                 .order_by(w.next_attempt_at, w.id)
                 .limit(limit)
             )
@@ -1928,6 +1930,14 @@ def _webhook_row(new: NewWebhook, now: datetime, *, message_id: str | None = Non
         "updated_at": now,
         "delivered_at": None,
     }
+
+
+def _is(
+    column: sa.ColumnElement[str], status: MessageStatus | WebhookStatus
+) -> sa.ColumnElement[bool]:
+    """``column = 'status'`` with the value written into the SQL, not bound: a partial index
+    (``WHERE status = 'queued'``) can only serve a query whose terms match it literally."""
+    return column == sa.literal_column(f"'{status.value}'")
 
 
 def _pairs_in(
