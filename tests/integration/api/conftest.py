@@ -79,7 +79,7 @@ class Api:
 StartApi = Callable[..., Awaitable[Api]]
 
 
-async def _require_postgres() -> None:
+async def require_postgres() -> None:
     try:
         conn = await asyncpg.connect(PG_URL, timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
@@ -105,7 +105,7 @@ def pg_schema() -> Iterator[str | None]:
     schema = f"t_{secrets.token_hex(6)}"
     try:
         asyncio.run(run_migrations(PG_URL, schema=schema))
-    except Exception:  # reported by _require_postgres in the test that needs it
+    except Exception:  # reported by require_postgres in the test that needs it
         yield None
         return
     yield schema
@@ -120,7 +120,7 @@ def pg_schema() -> Iterator[str | None]:
     asyncio.run(drop())
 
 
-async def _empty(schema: str) -> None:
+async def empty_schema(schema: str) -> None:
     conn = await asyncpg.connect(PG_URL)
     try:
         tables = await conn.fetch(
@@ -151,12 +151,12 @@ async def start_api(
         shutil.copyfile(sqlite_template, path)
         url = f"sqlite:///{path}"
     else:
-        await _require_postgres()
+        await require_postgres()
         if pg_schema is None:
             pytest.fail(f"PostgreSQL at {PG_URL} could not be migrated")
         url = PG_URL
         schema = pg_schema
-        await _empty(schema)
+        await empty_schema(schema)
     stores: list[SqlStore] = []
     running: list[tuple[uvicorn.Server, asyncio.Task[None], Api]] = []
 
