@@ -133,8 +133,13 @@ def _webhook_worker(
         log.warning("webhooks: no WebhookWorker in this build; webhooks stay in the outbox")
         return None
     kwargs: dict[str, Any] = {"store": store, "settings": settings, "on_reply": on_reply}
-    if "metrics" in inspect.signature(worker_class).parameters:
+    parameters = inspect.signature(worker_class).parameters
+    if "metrics" in parameters:
         kwargs["metrics"] = metrics
+    if "concurrency" in parameters:
+        # httpx's pool walks every waiting request on each change: a few dozen connections
+        # deliver more a second than hundreds.
+        kwargs["concurrency"] = int(os.environ.get("MARCONI_WEBHOOK_CONCURRENCY", "32"))
     worker: WebhookRunner = worker_class(**kwargs)
     return worker
 

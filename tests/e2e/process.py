@@ -23,6 +23,11 @@ class Proc:
     stderr: list[str] = field(default_factory=list)
     _readers: list[asyncio.Task[None]] = field(default_factory=list)
 
+    def kill(self) -> None:
+        """SIGKILL, if it still runs (also the cleanup of a failed test)."""
+        if self.process.returncode is None:
+            self.process.kill()
+
     @classmethod
     async def start(cls, *args: str, env: dict[str, str] | None = None) -> Proc:
         process = await asyncio.create_subprocess_exec(
@@ -59,8 +64,13 @@ class Proc:
     async def stop(self, sig: int = signal.SIGTERM, *, within: float = 20.0) -> int:
         if self.process.returncode is None:
             self.process.send_signal(sig)
-        async with asyncio.timeout(within):
-            code = await self.process.wait()
+        try:
+            async with asyncio.timeout(within):
+                code = await self.process.wait()
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            raise
         for reader in self._readers:
             with contextlib.suppress(Exception):
                 await reader

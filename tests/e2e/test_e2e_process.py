@@ -17,6 +17,7 @@ from marconi.services import SendRequest, build_services
 from marconi.store import open_store
 
 
+@pytest.mark.slow
 async def test_quickstart_serve_then_one_request_is_delivered_within_a_second(
     tmp_path: Path,
 ) -> None:
@@ -26,6 +27,10 @@ async def test_quickstart_serve_then_one_request_is_delivered_within_a_second(
         await proc.wait_line(r"secret:")
         await proc.wait_line(r"Uvicorn running", err=True)
         key, secret = key_of(proc)
+    except BaseException:
+        proc.kill()
+        raise
+    try:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", auth=(key, secret), timeout=5
         ) as client:
@@ -127,9 +132,11 @@ async def test_kill_9_with_10000_in_flight_loses_nothing_and_resends_only_unansw
     ids = await preload(data, total)
     assert len(set(ids)) == total
     args = ("serve", "--data-dir", str(data), "--port", str(http_port), "--config", str(config))
+    started: list[Proc] = []
     try:
         await smsc.wait_line(r"listening|SMPP", err=True)
         first = await Proc.start(*args)
+        started.append(first)
         async with asyncio.timeout(30):
             while status_counts(data / "marconi.db").get("delivered", 0) < 2000:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
@@ -140,6 +147,7 @@ async def test_kill_9_with_10000_in_flight_loses_nothing_and_resends_only_unansw
         assert isinstance(stats_at_kill, dict)
 
         second = await Proc.start(*args)
+        started.append(second)
         try:
             await second.wait_line(r"Uvicorn running", err=True)
             found = re.search(r"handed back (\d+) messages", "".join(second.stderr))
@@ -152,6 +160,8 @@ async def test_kill_9_with_10000_in_flight_loses_nothing_and_resends_only_unansw
         stats = await admin(admin_port, "stats")
         assert isinstance(stats, dict)
     finally:
+        for proc in started:
+            proc.kill()
         await smsc.stop()
     counts = status_counts(data / "marconi.db")
     assert counts == {"delivered": total}, counts
