@@ -130,6 +130,10 @@ async def test_an_outage_is_503_and_the_service_recovers_by_itself(
             assert response.status_code == 503, response.text
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["code"] == "database_unavailable"
+        burst = await asyncio.gather(
+            *(client.post("/v1/messages", json={"to": TO, "body": "load"}) for _ in range(50))
+        )
+        assert {r.status_code for r in burst} == {503}
         ready = await client.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["code"] == "database_unavailable"
@@ -147,8 +151,13 @@ async def test_an_outage_is_503_and_the_service_recovers_by_itself(
             await asyncio.sleep(0.2)
         assert response.status_code == 201
         assert (await client.get("/readyz")).status_code == 200
-        bodies = [m["body"] for m in (await client.get("/v1/messages")).json()["items"]]
-        assert bodies == ["back", "1"]  # nothing from the outage was half-written
+        burst = await asyncio.gather(
+            *(client.post("/v1/messages", json={"to": TO, "body": "again"}) for _ in range(50))
+        )
+        assert {r.status_code for r in burst} == {201}
+        page = (await client.get("/v1/messages", params={"limit": 100})).json()
+        bodies = sorted(m["body"] for m in page["items"])
+        assert bodies == sorted(["1", "back"] + ["again"] * 50)  # nothing from the outage
     finally:
         await client.aclose()
         server.should_exit = True
