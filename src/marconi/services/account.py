@@ -37,7 +37,7 @@ class AdminBootstrap:
     """What :meth:`AccountService.ensure_admin` made on a fresh store."""
 
     account: Account
-    auth_token: str
+    auth_token: str | None  # None when the account existed already and only the key is new
     key: NewKey | None
 
 
@@ -107,14 +107,18 @@ class AccountService:
         """Create the admin account (and a first key) when the store has none; None otherwise.
 
         The admin also gets ``default_sender`` (the alphanumeric sender ``Marconi``) as its first
-        number, so a message sent without ``from`` goes out from it. Safe on several nodes
+        number, so a message sent without ``from`` goes out from it. An admin made earlier
+        without a key (by a command-line tool) gets its first key now. Safe on several nodes
         starting at once: only one creates the account, the others get None.
         """
         try:
-            await self._accounts.get_account(ADMIN_ACCOUNT_ID)
+            existing = await self._accounts.get_account(ADMIN_ACCOUNT_ID)
         except NotFound:
             pass
         else:
+            if with_key and not await self._keys.list_keys(existing.id):
+                first = await self._keys.create_key(existing.id, name="admin")
+                return AdminBootstrap(existing, None, first)
             return None
         token = new_secret()
         try:

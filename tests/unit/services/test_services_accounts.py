@@ -43,3 +43,16 @@ async def test_sub_accounts_are_visible_to_their_parent_only(services: Services)
         await services.accounts.get_account(a.account.id, admin.id)
     with pytest.raises(NotFound):
         await services.accounts.rotate_auth_token(a.account.id, b.account.id)
+
+
+async def test_an_admin_made_without_a_key_gets_its_first_key_once(services: Services) -> None:
+    await services.accounts.admin_account()  # as `marconi send` on a fresh database does
+    boot = await services.accounts.ensure_admin()
+    assert boot is not None
+    assert boot.auth_token is None
+    assert boot.key is not None
+    assert (await services.keys.authenticate(boot.key.key.id, boot.key.secret)).account_id == (
+        ADMIN_ACCOUNT_ID
+    )
+    await services.keys.revoke_key(ADMIN_ACCOUNT_ID, boot.key.key.id)
+    assert await services.accounts.ensure_admin() is None  # a revoked key still counts
