@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
-from typing import Final
+from typing import Final, cast
 
 from marconi.errors import NotFound
 from marconi.store.ids import WEBHOOK_DELIVERY, new_id
@@ -68,8 +68,7 @@ class _Session(asyncio.Protocol):
         self._busy = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
         self._receiver.connections += 1
         self._receiver._sessions.add(self)
 

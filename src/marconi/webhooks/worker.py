@@ -61,6 +61,8 @@ __all__ = ["ReplyHook", "WebhookMetrics", "WebhookStats", "WebhookWorker"]
 log = logging.getLogger(__name__)
 
 SNIPPET_CHARS: Final = 200
+_POOL_SHARDS: Final = 16
+_POOL_MIN: Final = 8  # connections per pool at least
 _USER_AGENT: Final = f"Marconi/{__version__} (webhooks)"
 
 
@@ -152,14 +154,23 @@ class WebhookWorker:
         self._poll_interval = poll_interval
         self._guard = TargetGuard(resolver=resolver)
         self._uniform = uniform
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            follow_redirects=False,
-            trust_env=False,
-            transport=transport,
-            headers={"user-agent": _USER_AGENT, "content-type": "application/json"},
-        )
+        # httpcore scans every connection of a pool for each request; several small pools
+        # keep that scan short at hundreds of requests in flight.
+        shards = max(1, min(_POOL_SHARDS, concurrency // _POOL_MIN))
+        per_pool = -(-concurrency // shards)
+        self._clients = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout),
+                limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
+                follow_redirects=False,
+                trust_env=False,
+                transport=transport,
+                headers={"user-agent": _USER_AGENT, "content-type": "application/json"},
+            )
+            for _ in range(shards)
+        ]
+        self._client = self._clients[0]
+        self._next_client = 0
         self.stats = WebhookStats()
         self._tasks: set[asyncio.Task[None]] = set()
         self._results: list[WebhookAttemptResult] = []
@@ -200,7 +211,7 @@ class WebhookWorker:
             self._stop.set()
             self._results_ready.set()
             await flusher
-            await self._client.aclose()
+            await self._close_clients()
             self._done.set()
 
     async def aclose(self) -> None:
@@ -211,7 +222,11 @@ class WebhookWorker:
         if self._running:
             await self._done.wait()
         else:
-            await self._client.aclose()
+            await self._close_clients()
+
+    async def _close_clients(self) -> None:
+        for client in self._clients:
+            await client.aclose()
 
     async def run_once(self) -> int:
         """Claim what is due now (up to ``batch``), deliver it and record every try; returns
@@ -285,7 +300,9 @@ class WebhookWorker:
         retry_after: float | None = None
         try:
             request = await self._request(delivery)
-            response = await self._client.send(request, stream=True)
+            client = self._clients[self._next_client]
+            self._next_client = (self._next_client + 1) % len(self._clients)
+            response = await client.send(request, stream=True)
             try:
                 status_code = response.status_code
                 body = await _read_limited(response, MAX_REPLY_BYTES + 1)
