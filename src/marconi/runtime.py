@@ -22,7 +22,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from starlette.types import Message as AsgiMessage
 from starlette.types import Receive, Scope, Send
@@ -37,9 +37,10 @@ from marconi.config import (
 )
 from marconi.connectors import SimulatorConnector, SmppConnector, build_connector
 from marconi.dispatch import Dispatcher, Router, received_part
-from marconi.errors import ConfigError
+from marconi.errors import ConfigError, MarconiError
 from marconi.metrics import CONTENT_TYPE_LATEST, Metrics
 from marconi.services import AdminBootstrap, Services, build_services
+from marconi.services.connector import ConnectorService, LinkState
 from marconi.services.inbound import InboundService
 from marconi.smpp import DeliverSm
 from marconi.store import open_store
@@ -58,6 +59,10 @@ class WebhookRunner(Protocol):
 
 
 ReplyHook = Callable[[str, str, str, str], Awaitable[None]]
+
+# How often a node reads the stored connectors and routes, so that a change made through another
+# node's API reaches this one too (a change through this node's API applies at once).
+LINKS_POLL_INTERVAL: Final = 5.0
 
 
 class MetricsApp:
@@ -155,6 +160,8 @@ class Runtime:
         services: Services,
         metrics: Metrics,
         connectors: Mapping[str, SimulatorConnector | SmppConnector],
+        connector_configs: Mapping[str, ConnectorConfig] | None = None,
+        routes: tuple[RouteConfig, ...] = (),
         dispatcher: Dispatcher,
         inbound: InboundService,
         bootstrap: AdminBootstrap | None,
@@ -166,10 +173,19 @@ class Runtime:
         self.services = services
         self.metrics = metrics
         self.connectors = dict(connectors)
+        self._configs = dict(connector_configs or {})
+        self._routes = routes
+        self._links_lock = asyncio.Lock()
         self.dispatcher = dispatcher
         self.inbound = inbound
         self.bootstrap = bootstrap
-        self.api = create_app(settings, services, options=api_options)
+        self.links = ConnectorService(
+            repository=store,
+            file_connectors=settings.connectors,
+            file_routes=settings.routes,
+            control=self,
+        )
+        self.api = create_app(settings, services, options=api_options, links=self.links)
         self.app = MetricsApp(self.api, metrics)
         self.webhooks: WebhookRunner | None = None
         self._owns_store = owns_store
@@ -241,6 +257,8 @@ class Runtime:
             services=services,
             metrics=metrics,
             connectors=connectors,
+            connector_configs={c.name: c for c in connector_configs},
+            routes=routes,
             dispatcher=dispatcher,
             inbound=inbound,
             bootstrap=bootstrap,
@@ -264,6 +282,67 @@ class Runtime:
         self._tasks.append(loop.create_task(self.dispatcher.run(), name="dispatcher"))
         if self.webhooks is not None:
             self._tasks.append(loop.create_task(self.webhooks.run(), name="webhooks"))
+        self._tasks.append(loop.create_task(self._watch_links(), name="links"))
+
+    # -- connectors and routes changed at run time -----------------------------------------------
+
+    def link_state(self, name: str) -> LinkState | None:
+        connector = self.connectors.get(name)
+        if connector is None:
+            return None
+        return LinkState(up=connector.up, last_error=connector.last_error)
+
+    async def apply_links(self) -> None:
+        """Make the running links and routes those of the config file and the store: a new
+        connector starts binding, a changed one unbinds and binds again with its new settings, a
+        removed one unbinds; the route table is swapped whole. Unchanged links are untouched."""
+        async with self._links_lock:
+            if self._closed:
+                return
+            configs, routes = await _links(self.settings, self.store)
+            wanted = {c.name: c for c in configs}
+            gone = [
+                name
+                for name, config in self._configs.items()
+                if wanted.get(name) != config and name in self.connectors
+            ]
+            if not gone and wanted.keys() == self._configs.keys() and routes == self._routes:
+                return
+            kept = {n: c for n, c in self.connectors.items() if n not in gone}
+            # A closing link is down, so the dispatcher skips it (its messages wait or fail
+            # over); what it has in flight is answered, or comes back as an error and is retried.
+            old = [self.connectors[name] for name in gone]
+            await asyncio.gather(*(c.aclose() for c in old), return_exceptions=True)
+            started: dict[str, SimulatorConnector | SmppConnector] = {}
+            for name, config in wanted.items():
+                if name in kept:
+                    continue
+                connector = build_connector(
+                    config,
+                    on_deliver_sm=self.dispatcher.on_deliver_sm,
+                    on_state=self.dispatcher.link_changed,
+                )
+                await connector.start()
+                started[name] = connector
+            self.connectors = {**kept, **started}
+            self._configs = wanted
+            self._routes = routes
+            self.dispatcher.set_connectors(self.connectors)
+            self.dispatcher.set_router(Router(routes))
+            log.info(
+                "links applied: %s started, %s stopped; %d routes",
+                ", ".join(sorted(started)) or "none",
+                ", ".join(sorted(set(gone) - set(started))) or "none",
+                len(routes),
+            )
+
+    async def _watch_links(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(LINKS_POLL_INTERVAL)
+            try:
+                await self.apply_links()
+            except (MarconiError, OSError) as exc:
+                log.warning("links: reading the stored connectors failed: %s", exc)
 
     async def wait_links(self) -> None:
         """Wait until every simulator link is bound (carrier links bind in their own time)."""
@@ -279,9 +358,10 @@ class Runtime:
             return
         self._closed = True
         await self.dispatcher.stop(grace=grace)
-        await asyncio.gather(
-            *(c.aclose() for c in self.connectors.values()), return_exceptions=True
-        )
+        async with self._links_lock:  # a change being applied finishes first
+            await asyncio.gather(
+                *(c.aclose() for c in self.connectors.values()), return_exceptions=True
+            )
         await self.dispatcher.stop(grace=grace)
         await self.inbound.aclose()
         if self.webhooks is not None:

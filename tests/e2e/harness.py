@@ -143,7 +143,11 @@ def settings_for(tmp: Path, toml: str | None = None) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Service]:
+async def running(
+    settings: Settings, *, auth: httpx.Auth | tuple[str, str] | None = None
+) -> AsyncIterator[Service]:
+    """The service on ``settings``, with a client authenticated as the admin's first key (or as
+    ``auth``, for a store whose admin was made earlier)."""
     runtime = await Runtime.build(settings)
     await runtime.start()
     server = _Server(
@@ -163,12 +167,12 @@ async def running(settings: Settings) -> AsyncIterator[Service]:
             while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
                 await asyncio.sleep(0.01)
             await runtime.wait_links()
-        boot = runtime.bootstrap
-        assert boot is not None
-        assert boot.key is not None
-        async with httpx.AsyncClient(
-            base_url=url, auth=(boot.key.key.id, boot.key.secret), timeout=10
-        ) as client:
+        if auth is None:
+            boot = runtime.bootstrap
+            assert boot is not None
+            assert boot.key is not None
+            auth = (boot.key.key.id, boot.key.secret)
+        async with httpx.AsyncClient(base_url=url, auth=auth, timeout=10) as client:
             yield Service(runtime=runtime, url=url, client=client)
     finally:
         server.should_exit = True

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from marconi import __version__
 from marconi.api.auth import Authenticator
 from marconi.api.body import validation_error
+from marconi.api.connectors import connectors_router
 from marconi.api.fast import FastSend
 from marconi.api.problem import ApiError, problem, problem_for
 from marconi.api.ratelimit import RateLimiter
@@ -24,6 +25,7 @@ from marconi.api.webhooks import webhooks_router
 from marconi.config import Settings
 from marconi.errors import MarconiError
 from marconi.services import Services
+from marconi.services.connector import ConnectorService
 
 __all__ = ["ApiOptions", "MarconiApp", "create_app"]
 
@@ -53,11 +55,17 @@ class ApiOptions:
 
 
 def create_app(
-    settings: Settings, services: Services, *, options: ApiOptions | None = None
+    settings: Settings,
+    services: Services,
+    *,
+    options: ApiOptions | None = None,
+    links: ConnectorService | None = None,
 ) -> MarconiApp:
     """The API over ``services``. It owns nothing: whoever built the services closes them.
 
     Without ``options``, the rate limit comes from ``settings`` (``rate_limit``, ``rate_burst``).
+    ``links`` manages connectors and routes; without it, changes are stored and apply at the
+    next start.
     """
     if options is None:
         options = ApiOptions(rate_limit=settings.rate_limit or None, rate_burst=settings.rate_burst)
@@ -81,6 +89,15 @@ def create_app(
     app.include_router(v1_router(services, authenticate, max_body_bytes=options.max_body_bytes))
     app.include_router(
         webhooks_router(services, authenticate, max_body_bytes=options.max_body_bytes)
+    )
+    if links is None:
+        links = ConnectorService(
+            repository=services.store,
+            file_connectors=settings.connectors,
+            file_routes=settings.routes,
+        )
+    app.include_router(
+        connectors_router(links, authenticate, max_body_bytes=options.max_body_bytes)
     )
     app.state.settings = settings
 

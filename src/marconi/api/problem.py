@@ -26,6 +26,7 @@ PROBLEM_TYPE: Final = "urn:marconi:problem:"
 _TITLES: Final = {
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",

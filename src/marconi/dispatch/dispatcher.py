@@ -202,8 +202,15 @@ class Dispatcher:
         await self._receipts.drain()
 
     def set_connectors(self, connectors: Mapping[str, Connector]) -> None:
-        """The links to submit through (built after the dispatcher, whose hooks they call)."""
+        """The links to submit through (built after the dispatcher, whose hooks they call, and
+        replaced when connectors change at run time)."""
         self._connectors = dict(connectors)
+        self._wake.set()
+        self._room.set()
+
+    def set_router(self, router: Router) -> None:
+        """The routes from now on; batches already routed keep the choice they made."""
+        self._router = router
 
     @property
     def in_flight(self) -> int:
@@ -339,18 +346,21 @@ class Dispatcher:
         """Submit every job over its first untried connector that is up; returns the jobs that
         fail over to another connector."""
         groups: dict[str, list[_Job]] = {}
+        # One look at the links for the whole round: they may be replaced meanwhile.
+        links = self._connectors
         for job in jobs:
             target = next(
                 (
                     name
                     for name in job.candidates
-                    if name not in job.tried and self._connectors[name].up
+                    if name not in job.tried and name in links and links[name].up
                 ),
                 None,
             )
             if target is None:
                 last = job.tried[-1] if job.tried else job.candidates[0]
-                reason = self._connectors[last].last_error or "not bound"
+                link = links.get(last)
+                reason = (link.last_error if link is not None else None) or "not bound"
                 outcomes.append(
                     self._retry_later(
                         job,
@@ -365,17 +375,20 @@ class Dispatcher:
         if not groups:
             return []
         rounds = await asyncio.gather(
-            *(self._submit_group(name, group, outcomes) for name, group in groups.items())
+            *(
+                self._submit_group(name, links[name], group, outcomes)
+                for name, group in groups.items()
+            )
         )
         return [job for failover in rounds for job in failover]
 
     async def _submit_group(
-        self, name: str, jobs: list[_Job], outcomes: list[DispatchOutcome]
+        self, name: str, connector: Connector, jobs: list[_Job], outcomes: list[DispatchOutcome]
     ) -> list[_Job]:
         """Submit in chunks of about one window, each recorded as soon as it is answered, so an
         answered submit waits for its record no longer than one chunk (the at-least-once window
         of a crash stays small even when a slow link holds a large batch)."""
-        limit = max(self._connectors[name].window, 16)
+        limit = max(connector.window, 16)
         chunks: list[list[_Job]] = [[]]
         size = 0
         for job in jobs:
@@ -385,20 +398,19 @@ class Dispatcher:
             chunks[-1].append(job)
             size += len(job.pdus)
         if len(chunks) == 1:
-            return await self._submit_chunk(name, jobs, outcomes)
-        failovers = await asyncio.gather(*(self._chunk(name, chunk) for chunk in chunks))
+            return await self._submit_chunk(name, connector, jobs, outcomes)
+        failovers = await asyncio.gather(*(self._chunk(name, connector, chunk) for chunk in chunks))
         return [job for failover in failovers for job in failover]
 
-    async def _chunk(self, name: str, jobs: list[_Job]) -> list[_Job]:
+    async def _chunk(self, name: str, connector: Connector, jobs: list[_Job]) -> list[_Job]:
         outcomes: list[DispatchOutcome] = []
-        failover = await self._submit_chunk(name, jobs, outcomes)
+        failover = await self._submit_chunk(name, connector, jobs, outcomes)
         await self._record(outcomes)
         return failover
 
     async def _submit_chunk(
-        self, name: str, jobs: list[_Job], outcomes: list[DispatchOutcome]
+        self, name: str, connector: Connector, jobs: list[_Job], outcomes: list[DispatchOutcome]
     ) -> list[_Job]:
-        connector = self._connectors[name]
         pdus = [pdu for job in jobs for pdu in job.pdus]
         started = time.monotonic()
         results = await connector.submit_many(pdus)
