@@ -176,6 +176,7 @@ class Runtime:
         self._configs = dict(connector_configs or {})
         self._routes = routes
         self._links_lock = asyncio.Lock()
+        self.links_poll_interval: float = LINKS_POLL_INTERVAL
         self.dispatcher = dispatcher
         self.inbound = inbound
         self.bootstrap = bootstrap
@@ -338,7 +339,7 @@ class Runtime:
 
     async def _watch_links(self) -> None:
         while not self._closed:
-            await asyncio.sleep(LINKS_POLL_INTERVAL)
+            await asyncio.sleep(self.links_poll_interval)
             try:
                 await self.apply_links()
             except (MarconiError, OSError) as exc:

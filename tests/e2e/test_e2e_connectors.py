@@ -4,7 +4,7 @@ simulators on loopback, changes applied without a restart."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,11 @@ import httpx
 import pytest
 from tests.e2e.harness import Service, running, settings_for
 
+from marconi.runtime import Runtime
+from marconi.services.connector import LinkState
 from marconi.simulator import Account, Simulator, SimulatorConfig
+
+DOWN = LinkState(up=False, last_error=None)
 
 
 @pytest.fixture
@@ -44,10 +48,14 @@ async def wait_up(svc: Service, name: str, up: bool = True, within: float = 5.0)
             await asyncio.sleep(0.02)
 
 
-async def wait_sessions(sim: Simulator, count: int, within: float = 5.0) -> None:
+async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
     async with asyncio.timeout(within):
-        while len(sim.server.bound_sessions()) != count:  # noqa: ASYNC110 - no event to wait on
+        while not check():  # noqa: ASYNC110 - nothing to wait on but the state itself
             await asyncio.sleep(0.02)
+
+
+async def wait_sessions(sim: Simulator, count: int, within: float = 5.0) -> None:
+    await eventually(lambda: len(sim.server.bound_sessions()) == count, within)
 
 
 async def send(svc: Service, to: str, body: str) -> Any:
@@ -255,3 +263,33 @@ async def test_bad_routes_and_file_connectors_are_refused(tmp_path: Path) -> Non
         assert "config file" in resp.json()["detail"]
         assert (await svc.client.delete("/v1/connectors/nothing")).status_code == 404
         assert (await svc.client.put("/v1/connectors/bad name", json={})).status_code == 422
+
+
+async def test_another_node_applies_a_change_made_through_this_one(
+    tmp_path: Path, second: Simulator
+) -> None:
+    settings = settings_for(tmp_path)
+    async with running(settings) as svc:
+        other = await Runtime.build(settings, store=svc.runtime.store, webhooks=False)
+        other.links_poll_interval = 0.05
+        await other.start()
+        try:
+            resp = await svc.client.put("/v1/connectors/carrier-b", json=smpp_connector(second))
+            assert resp.status_code == 200, resp.text
+            await wait_sessions(second, 2)  # one bind from each node
+            await eventually(lambda: (other.link_state("carrier-b") or DOWN).up)
+            await svc.client.put(
+                "/v1/routes", json={"routes": [{"prefixes": ["+44"], "connectors": ["carrier-b"]}]}
+            )
+            await eventually(
+                lambda: (
+                    other.dispatcher.router.candidates("+447700900127", "Marconi")
+                    == ("carrier-b", "simulator")
+                )
+            )
+            await svc.client.put("/v1/routes", json={"routes": []})
+            assert (await svc.client.delete("/v1/connectors/carrier-b")).status_code == 204
+            await wait_sessions(second, 0)
+            assert other.link_state("carrier-b") is None
+        finally:
+            await other.aclose()

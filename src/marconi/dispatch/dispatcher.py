@@ -208,6 +208,10 @@ class Dispatcher:
         self._wake.set()
         self._room.set()
 
+    @property
+    def router(self) -> Router:
+        return self._router
+
     def set_router(self, router: Router) -> None:
         """The routes from now on; batches already routed keep the choice they made."""
         self._router = router

@@ -75,6 +75,7 @@ class SendRequest:
     smart_encoding: bool = False
     metadata: Mapping[str, JsonValue] = field(default_factory=dict)
     idempotency_key: str | None = None
+    priority: int = 0  # higher is claimed first; verification codes use the priority class
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +273,7 @@ class MessageService:
             encoding=analysis.encoding,
             segments=analysis.segments,
             data_coding=analysis.data_coding,
+            priority=request.priority,
             status=status,
             send_at=request.send_at,
             expires_at=expires_at,

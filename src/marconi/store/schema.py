@@ -34,6 +34,10 @@ __all__ = [
     "template_versions",
     "templates",
     "to_micros",
+    "verifications",
+    "verify_blocks",
+    "verify_sends",
+    "verify_services",
     "webhook_attempts",
     "webhook_outbox",
     "webhook_secrets",
@@ -404,4 +408,77 @@ template_versions: Final = sa.Table(
     sa.Column("variables", Json, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sqlite_with_rowid=False,
+)
+
+# -- Verify ----------------------------------------------------------------------------------------
+# Verify services (the settings of one kind of code), verifications (a code's hash and state),
+# the sends counted by the fraud guard's velocity limits, and the requests the guard refused.
+
+verify_services: Final = sa.Table(
+    "verify_services",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("code_length", sa.SmallInteger(), nullable=False),
+    sa.Column("ttl", sa.Integer(), nullable=False),  # seconds
+    sa.Column("max_attempts", sa.SmallInteger(), nullable=False),
+    sa.Column("max_sends", sa.Integer(), nullable=False),  # per destination per window
+    sa.Column("send_window", sa.Integer(), nullable=False),  # seconds
+    sa.Column("prefix_limit", sa.Integer(), nullable=False),  # sends per prefix per window
+    sa.Column("country_limit", sa.Integer(), nullable=False),  # sends per country per window
+    sa.Column("allowed_countries", Json, nullable=False),  # region codes; empty: any
+    sa.Column("template", sa.Text(), nullable=False),
+    sa.Column("locale", sa.String(16), nullable=False),
+    sa.Column("from_addr", sa.String(32), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_verify_services_account_id", "account_id", "created_at"),
+)
+
+verifications: Final = sa.Table(
+    "verifications",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("service_id", sa.String(34), sa.ForeignKey("verify_services.id"), nullable=False),
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("to_addr", sa.String(32), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("code_hash", sa.String(128), nullable=False),  # salt and SHA-256, hex
+    sa.Column("attempts", sa.SmallInteger(), nullable=False),
+    sa.Column("sends", sa.SmallInteger(), nullable=False),
+    sa.Column("message_id", sa.String(34), nullable=True),  # the latest message carrying it
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_verifications_destination", "service_id", "to_addr", "created_at"),
+)
+
+verify_sends: Final = sa.Table(
+    "verify_sends",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("service_id", sa.String(34), nullable=False),
+    sa.Column("to_addr", sa.String(32), nullable=False),
+    sa.Column("prefix", sa.String(32), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_verify_sends_destination", "service_id", "to_addr", "at"),
+    sa.Index("ix_verify_sends_prefix", "service_id", "prefix", "at"),
+    sa.Index("ix_verify_sends_country", "service_id", "country", "at"),
+)
+
+verify_blocks: Final = sa.Table(
+    "verify_blocks",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("service_id", sa.String(34), sa.ForeignKey("verify_services.id"), nullable=False),
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("to_addr", sa.String(32), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_verify_blocks_service", "service_id", "created_at", "id"),
 )

@@ -1,0 +1,24 @@
+"""Verify: one-time codes sent by SMS through the priority class, checked in constant time,
+behind a fraud guard against SMS pumping. See docs/verify.md."""
+
+from __future__ import annotations
+
+from marconi.verify.service import (
+    VERIFY_PRIORITY,
+    CheckResult,
+    ServiceSettings,
+    StartedVerification,
+    VerificationBlocked,
+    VerificationClosed,
+    VerificationService,
+)
+
+__all__ = [
+    "VERIFY_PRIORITY",
+    "CheckResult",
+    "ServiceSettings",
+    "StartedVerification",
+    "VerificationBlocked",
+    "VerificationClosed",
+    "VerificationService",
+]

@@ -1,0 +1,452 @@
+"""Verify's use-cases: services, starting a verification, checking and canceling it, blocks.
+
+A start draws a code, keeps its hash, and queues the message in the priority class (so it is
+claimed before any ordinary message waiting). A start while a code is still valid sends the same
+code again (its text is taken from the message that carried it) and counts against the send
+limit like any send. A check counts an attempt and compares in constant time; a verification
+leaves ``pending`` once: approved, canceled, expired or max_attempts_reached, and stays there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+import phonenumbers
+
+from marconi.errors import Conflict, MarconiError, NotFound, ValidationError
+from marconi.services.address import normalize_phone, parse_sender
+from marconi.services.clock import Clock, utc_now
+from marconi.services.message import MessageService, SendRequest
+from marconi.store.model import Message
+from marconi.store.verify_model import (
+    CheckDecision,
+    Issue,
+    NewVerifyService,
+    Resend,
+    SendCounts,
+    StartDecision,
+    Verification,
+    VerificationStatus,
+    VerifyBlock,
+    VerifyRepository,
+    VerifyService,
+    VerifyServicePatch,
+)
+from marconi.verify.code import CODE_MAX, CODE_MIN, code_matches, generate_code, hash_code
+from marconi.verify.guard import destination_of, guard
+from marconi.verify.template import check_template, render
+
+__all__ = [
+    "VERIFY_PRIORITY",
+    "CheckResult",
+    "ServiceSettings",
+    "StartedVerification",
+    "VerificationBlocked",
+    "VerificationClosed",
+    "VerificationService",
+]
+
+VERIFY_PRIORITY: Final = 10
+"""The messages of codes are claimed before every message of a lower priority (ordinary: 0)."""
+
+TTL_RANGE: Final = (30, 24 * 3600)
+ATTEMPTS_RANGE: Final = (1, 60)
+NAME_MAX: Final = 200
+_REGIONS: Final = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+class VerificationBlocked(MarconiError):
+    """The fraud guard refused a start; the block is stored and listed."""
+
+    def __init__(self, block: VerifyBlock) -> None:
+        super().__init__(block.detail)
+        self.block = block
+        self.reason = block.reason
+
+
+class VerificationClosed(Conflict):
+    """A check or cancel of a verification that is no longer pending; ``code`` says why."""
+
+    def __init__(self, message: str, *, code: str, verification: Verification) -> None:
+        super().__init__(message)
+        self.code = code
+        self.verification = verification
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceSettings:
+    """A verify service's settings; None means the default (or, in an update, unchanged)."""
+
+    name: str | None = None
+    code_length: int | None = None
+    ttl: int | None = None
+    max_attempts: int | None = None
+    max_sends: int | None = None
+    send_window: int | None = None
+    prefix_limit: int | None = None
+    country_limit: int | None = None
+    allowed_countries: tuple[str, ...] | None = None
+    template: str | None = None
+    locale: str | None = None
+    from_: str | None = None
+
+
+_DEFAULTS: Final = ServiceSettings(
+    code_length=6,
+    ttl=600,
+    max_attempts=5,
+    max_sends=5,
+    send_window=3600,
+    prefix_limit=100,
+    country_limit=10_000,
+    allowed_countries=(),
+    locale="en",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StartedVerification:
+    verification: Verification
+    message: Message
+    resent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    verification: Verification
+    valid: bool
+
+
+def shown_status(verification: Verification, now: datetime) -> Verification:
+    """A pending verification past its time reads as expired (it is stored so when touched)."""
+    if verification.status is VerificationStatus.PENDING and verification.expires_at <= now:
+        return dataclasses.replace(verification, status=VerificationStatus.EXPIRED)
+    return verification
+
+
+class VerificationService:
+    def __init__(
+        self, *, store: VerifyRepository, messages: MessageService, clock: Clock = utc_now
+    ) -> None:
+        self._store = store
+        self._messages = messages
+        self._clock = clock
+
+    # -- services ------------------------------------------------------------------------------
+
+    async def create_service(self, account_id: str, settings: ServiceSettings) -> VerifyService:
+        if settings.name is None:
+            raise ValidationError("name is required", code="missing_field", field="name")
+        merged = _merge(_DEFAULTS, settings)
+        _check_settings(merged)
+        assert merged.name is not None
+        assert merged.locale is not None
+        return await self._store.create_service(
+            NewVerifyService(
+                account_id=account_id,
+                name=merged.name,
+                code_length=_given(merged.code_length),
+                ttl=_given(merged.ttl),
+                max_attempts=_given(merged.max_attempts),
+                max_sends=_given(merged.max_sends),
+                send_window=_given(merged.send_window),
+                prefix_limit=_given(merged.prefix_limit),
+                country_limit=_given(merged.country_limit),
+                allowed_countries=merged.allowed_countries or (),
+                template=check_template(merged.template, merged.locale),
+                locale=merged.locale,
+                from_addr=_sender(merged.from_),
+            ),
+            now=self._clock(),
+        )
+
+    async def update_service(
+        self, account_id: str, service_id: str, settings: ServiceSettings
+    ) -> VerifyService:
+        current = await self._store.get_service(account_id, service_id)
+        merged = _merge(_settings_of(current), settings)
+        _check_settings(merged)
+        assert merged.locale is not None
+        template = None
+        if settings.template is not None or settings.locale is not None:
+            # A new locale without a template of its own takes that locale's default.
+            template = check_template(settings.template, merged.locale)
+        if settings.from_ is not None:
+            raise ValidationError(
+                "from cannot be changed; create a new service", code="invalid_value", field="from"
+            )
+        return await self._store.update_service(
+            account_id,
+            service_id,
+            VerifyServicePatch(
+                name=settings.name,
+                code_length=settings.code_length,
+                ttl=settings.ttl,
+                max_attempts=settings.max_attempts,
+                max_sends=settings.max_sends,
+                send_window=settings.send_window,
+                prefix_limit=settings.prefix_limit,
+                country_limit=settings.country_limit,
+                allowed_countries=merged.allowed_countries
+                if settings.allowed_countries is not None
+                else None,
+                template=template,
+                locale=settings.locale,
+            ),
+            now=self._clock(),
+        )
+
+    async def get_service(self, account_id: str, service_id: str) -> VerifyService:
+        return await self._store.get_service(account_id, service_id)
+
+    async def list_services(self, account_id: str) -> list[VerifyService]:
+        return await self._store.list_services(account_id)
+
+    async def list_blocks(
+        self, account_id: str, service_id: str, *, limit: int = 100
+    ) -> list[VerifyBlock]:
+        await self._store.get_service(account_id, service_id)  # NotFound for another account's
+        return await self._store.list_blocks(account_id, service_id, limit=limit)
+
+    # -- verifications ---------------------------------------------------------------------------
+
+    async def start(self, account_id: str, service_id: str, to: str) -> StartedVerification:
+        """Send a code to ``to`` (or the valid one again). VerificationBlocked when the fraud
+        guard refuses; the refusal is kept and listed by :meth:`list_blocks`."""
+        destination = destination_of(normalize_phone(to, field="to"))
+        now = self._clock()
+        code = ""
+
+        def decide(
+            service: VerifyService, pending: Verification | None, counts: SendCounts
+        ) -> StartDecision:
+            nonlocal code
+            refused = guard(service, destination, counts)
+            if refused is not None:
+                return refused
+            if pending is not None and pending.message_id is not None:
+                return Resend()
+            code = generate_code(service.code_length)
+            return Issue(code_hash=hash_code(code), expires_at=now + timedelta(seconds=service.ttl))
+
+        result = await self._store.start_verification(
+            account_id, service_id, destination, now=now, decide=decide
+        )
+        if result.block is not None:
+            raise VerificationBlocked(result.block)
+        verification = result.verification
+        assert verification is not None
+        service = await self._store.get_service(account_id, service_id)
+        if result.resent:
+            body = await self._body_of(account_id, verification)
+        else:
+            body = render(service.template, code=code, name=service.name, ttl=service.ttl)
+        try:
+            message = await self._messages.send(
+                account_id,
+                SendRequest(
+                    to=verification.to_addr,
+                    body=body,
+                    from_=service.from_addr,
+                    validity_period=max(1, int((verification.expires_at - now).total_seconds())),
+                    metadata={"verification_id": verification.id},
+                    priority=VERIFY_PRIORITY,
+                ),
+            )
+        except MarconiError:
+            if not result.resent:  # nothing carries its code: it can never be approved
+                await self._close(account_id, service_id, verification.id)
+            raise
+        await self._store.set_message(verification.id, message.id, now=now)
+        verification = dataclasses.replace(verification, message_id=message.id)
+        return StartedVerification(verification, message, result.resent)
+
+    async def _body_of(self, account_id: str, verification: Verification) -> str:
+        body = None
+        if verification.message_id is not None:
+            try:
+                body = (await self._messages.get_message(account_id, verification.message_id)).body
+            except NotFound:
+                body = None
+        if body is None:
+            raise VerificationClosed(
+                "the message that carried this code was redacted, so it cannot be sent again; "
+                "cancel the verification and start a new one",
+                code="code_unavailable",
+                verification=verification,
+            )
+        return body
+
+    async def _close(self, account_id: str, service_id: str, verification_id: str) -> None:
+        def cancel(v: Verification) -> CheckDecision:
+            return CheckDecision(status=VerificationStatus.CANCELED, attempts=v.attempts)
+
+        await self._store.update_verification(
+            account_id,
+            service_id,
+            verification_id=verification_id,
+            now=self._clock(),
+            decide=cancel,
+        )
+
+    async def get(self, account_id: str, service_id: str, verification_id: str) -> Verification:
+        found = await self._store.get_verification(account_id, service_id, verification_id)
+        return shown_status(found, self._clock())
+
+    async def check(
+        self,
+        account_id: str,
+        service_id: str,
+        code: str,
+        *,
+        verification_id: str | None = None,
+        to: str | None = None,
+    ) -> CheckResult:
+        """Count an attempt and compare ``code``. A wrong code leaves it pending until the
+        attempts run out; a verification no longer pending raises VerificationClosed."""
+        if not isinstance(code, str) or not code.isdigit() or not CODE_MIN <= len(code) <= CODE_MAX:
+            raise ValidationError(
+                f"code must be {CODE_MIN} to {CODE_MAX} digits", code="invalid_value", field="code"
+            )
+        to_addr = None
+        if verification_id is None:
+            if to is None:
+                raise ValidationError(
+                    "give the verification's id or its to", code="missing_field", field="to"
+                )
+            to_addr = normalize_phone(to, field="to")
+        service = await self._store.get_service(account_id, service_id)
+        now = self._clock()
+        decided: CheckDecision | None = None
+
+        def decide(current: Verification) -> CheckDecision | None:
+            nonlocal decided
+            if current.status is not VerificationStatus.PENDING:
+                return None
+            attempts = current.attempts + 1
+            if current.expires_at <= now:
+                decided = CheckDecision(status=VerificationStatus.EXPIRED, attempts=attempts - 1)
+            elif code_matches(code, current.code_hash):
+                decided = CheckDecision(status=VerificationStatus.APPROVED, attempts=attempts)
+            elif attempts >= service.max_attempts:
+                decided = CheckDecision(
+                    status=VerificationStatus.MAX_ATTEMPTS_REACHED, attempts=attempts
+                )
+            else:
+                decided = CheckDecision(status=VerificationStatus.PENDING, attempts=attempts)
+            return decided
+
+        verification = await self._store.update_verification(
+            account_id,
+            service_id,
+            verification_id=verification_id,
+            to_addr=to_addr,
+            now=now,
+            decide=decide,
+        )
+        if decided is None or decided.status is VerificationStatus.EXPIRED:
+            raise _closed(verification)  # no attempt was counted
+        return CheckResult(verification, decided.status is VerificationStatus.APPROVED)
+
+    async def cancel(self, account_id: str, service_id: str, verification_id: str) -> Verification:
+        now = self._clock()
+        canceled = False
+
+        def decide(current: Verification) -> CheckDecision | None:
+            nonlocal canceled
+            if current.status is not VerificationStatus.PENDING:
+                return None
+            if current.expires_at <= now:
+                return CheckDecision(status=VerificationStatus.EXPIRED, attempts=current.attempts)
+            canceled = True
+            return CheckDecision(status=VerificationStatus.CANCELED, attempts=current.attempts)
+
+        verification = await self._store.update_verification(
+            account_id, service_id, verification_id=verification_id, now=now, decide=decide
+        )
+        if not canceled:
+            raise _closed(verification)
+        return verification
+
+
+def _closed(verification: Verification) -> VerificationClosed:
+    status = verification.status
+    return VerificationClosed(
+        f"verification {verification.id} is {status.value}; start a new one",
+        code=f"verification_{status.value}",
+        verification=verification,
+    )
+
+
+def _merge(base: ServiceSettings, update: ServiceSettings) -> ServiceSettings:
+    changes = {
+        f.name: getattr(update, f.name)
+        for f in dataclasses.fields(update)
+        if getattr(update, f.name) is not None
+    }
+    return dataclasses.replace(base, **changes)
+
+
+def _settings_of(service: VerifyService) -> ServiceSettings:
+    return ServiceSettings(
+        name=service.name,
+        code_length=service.code_length,
+        ttl=service.ttl,
+        max_attempts=service.max_attempts,
+        max_sends=service.max_sends,
+        send_window=service.send_window,
+        prefix_limit=service.prefix_limit,
+        country_limit=service.country_limit,
+        allowed_countries=service.allowed_countries,
+        template=service.template,
+        locale=service.locale,
+        from_=service.from_addr,
+    )
+
+
+def _given(value: int | None) -> int:
+    assert value is not None
+    return value
+
+
+def _sender(value: str | None) -> str | None:
+    return None if value is None else parse_sender(value, field="from").value
+
+
+def _in_range(value: int | None, low: int, high: int, field: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(
+            f"{field} must be a whole number from {low} to {high}",
+            code="invalid_value",
+            field=field,
+        )
+
+
+def _check_settings(s: ServiceSettings) -> None:
+    if s.name is not None and not 1 <= len(s.name.strip()) <= NAME_MAX:
+        raise ValidationError(
+            f"name must be 1 to {NAME_MAX} characters", code="invalid_value", field="name"
+        )
+    _in_range(s.code_length, CODE_MIN, CODE_MAX, "code_length")
+    _in_range(s.ttl, *TTL_RANGE, "ttl")
+    _in_range(s.max_attempts, *ATTEMPTS_RANGE, "max_attempts")
+    _in_range(s.max_sends, 1, 1000, "max_sends")
+    _in_range(s.send_window, 60, 7 * 24 * 3600, "send_window")
+    _in_range(s.prefix_limit, 1, 1_000_000, "prefix_limit")
+    _in_range(s.country_limit, 1, 10_000_000, "country_limit")
+    for region in s.allowed_countries or ():
+        if region not in _REGIONS:
+            raise ValidationError(
+                f"allowed_countries: {region!r} is not an ISO 3166 region code like US or GB",
+                code="invalid_value",
+                field="allowed_countries",
+            )
+    if s.locale is not None and not 2 <= len(s.locale) <= 16:
+        raise ValidationError(
+            "locale must be a language tag like en or pt-BR", code="invalid_value", field="locale"
+        )
