@@ -215,13 +215,23 @@ async def test_settings_are_checked(world: World) -> None:
         (ServiceSettings(name="x", template="{code} {secret}"), "template"),
         (ServiceSettings(name="x", locale="xx"), "locale"),
         (ServiceSettings(name="x", allowed_countries=("USA",)), "allowed_countries"),
-        (ServiceSettings(name="x", from_="+15559999999"), "from"),
+        (ServiceSettings(name="x", from_="not a sender!"), "from"),
         (ServiceSettings(), "name"),
     ):
         with pytest.raises(ValidationError) as invalid:
-            svc = await world.verify.create_service(a, settings)
-            await world.verify.start(a, svc.id, "+447700900123")
+            await world.verify.create_service(a, settings)
         assert invalid.value.field == field, settings
+
+
+async def test_a_sender_not_owned_is_refused_and_leaves_no_live_code(world: World) -> None:
+    a = world.account.id
+    svc = await world.verify.create_service(a, ServiceSettings(name="x", from_="+15559999999"))
+    with pytest.raises(ValidationError) as invalid:
+        await world.verify.start(a, svc.id, "+447700900123")
+    assert invalid.value.code == "sender_not_owned"
+    with pytest.raises(VerificationClosed) as closed:
+        await world.verify.check(a, svc.id, "123456", to="+447700900123")
+    assert closed.value.code == "verification_canceled"
 
 
 async def test_a_locale_and_a_template(world: World) -> None:
