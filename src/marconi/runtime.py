@@ -44,7 +44,9 @@ from marconi.services.connector import ConnectorService, LinkState
 from marconi.services.inbound import InboundService
 from marconi.smpp import DeliverSm
 from marconi.store import open_store
+from marconi.store.auth_token import auth_token_repository_for
 from marconi.store.protocols import Store
+from marconi.twilio.webhook import TwilioFormat
 from marconi.webhooks.payload import status_payload
 
 __all__ = ["MetricsApp", "Runtime", "WebhookRunner"]
@@ -141,6 +143,10 @@ def _webhook_worker(
     parameters = inspect.signature(worker_class).parameters
     if "metrics" in parameters:
         kwargs["metrics"] = metrics
+    tokens = auth_token_repository_for(store)
+    if "request_format" in parameters and tokens is not None:
+        # URLs set through the Twilio-compatible API get Twilio's form posts and signature
+        kwargs["request_format"] = TwilioFormat(tokens=tokens)
     if "concurrency" in parameters:
         # httpx's pool walks every waiting request on each change: a few dozen connections
         # deliver more a second than hundreds.

@@ -21,11 +21,15 @@ from marconi.api.fast import FastSend
 from marconi.api.problem import ApiError, problem, problem_for
 from marconi.api.ratelimit import RateLimiter
 from marconi.api.v1 import v1_router
+from marconi.api.verify import verify_router
 from marconi.api.webhooks import webhooks_router
 from marconi.config import Settings
 from marconi.errors import MarconiError
 from marconi.services import Services
 from marconi.services.connector import ConnectorService
+from marconi.store.attached import is_sql_store
+from marconi.store.verify import SqlVerifyStore
+from marconi.verify import VerificationService
 
 __all__ = ["ApiOptions", "MarconiApp", "create_app"]
 
@@ -60,12 +64,13 @@ def create_app(
     *,
     options: ApiOptions | None = None,
     links: ConnectorService | None = None,
+    verify: VerificationService | None = None,
 ) -> MarconiApp:
     """The API over ``services``. It owns nothing: whoever built the services closes them.
 
     Without ``options``, the rate limit comes from ``settings`` (``rate_limit``, ``rate_burst``).
     ``links`` manages connectors and routes; without it, changes are stored and apply at the
-    next start.
+    next start. ``verify`` serves ``/v1/verify``; without it, one is built over the SQL store.
     """
     if options is None:
         options = ApiOptions(rate_limit=settings.rate_limit or None, rate_burst=settings.rate_burst)
@@ -99,6 +104,14 @@ def create_app(
     app.include_router(
         connectors_router(links, authenticate, max_body_bytes=options.max_body_bytes)
     )
+    if verify is None and is_sql_store(services.store):
+        verify = VerificationService(
+            store=SqlVerifyStore(services.store), messages=services.messages
+        )
+    if verify is not None:
+        app.include_router(
+            verify_router(verify, authenticate, max_body_bytes=options.max_body_bytes)
+        )
     app.state.settings = settings
 
     @app.get("/healthz", tags=["health"], summary="The process is up")

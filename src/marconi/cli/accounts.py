@@ -25,7 +25,9 @@ def add_parser(subparsers: Any) -> None:
     add_common_options(create)
     create.set_defaults(func=run_create)
 
-    show = actions.add_parser("show", help="show an account and its sub-accounts")
+    show = actions.add_parser(
+        "show", help="show an account (with its auth token) and its sub-accounts"
+    )
     show.add_argument("sid", nargs="?", metavar="SID", help="default: the acting account")
     add_common_options(show)
     show.set_defaults(func=run_show)
@@ -70,14 +72,22 @@ def run_show(args: argparse.Namespace) -> int:
     async def command(services: Services, account_id: str) -> int:
         account = await services.accounts.get_account(account_id, args.sid or account_id)
         subs = await services.accounts.list_subaccounts(account.id)
+        token = await services.accounts.auth_token(account_id, account.id)
         if args.json:
-            dump_json({**_account(account), "subaccounts": [_account(a) for a in subs]})
+            dump_json(
+                {
+                    **_account(account),
+                    "auth_token": token,
+                    "subaccounts": [_account(a) for a in subs],
+                }
+            )
         else:
             print(f"sid:      {account.id}")
             print(f"name:     {account.name or '-'}")
             print(f"status:   {account.status.value}")
             print(f"parent:   {account.parent_id or '-'}")
             print(f"created:  {when(account.created_at)}")
+            print(f"token:    {token or '- (made before tokens were kept)'}")
             for sub in subs:
                 print(f"  sub-account {sub.id}  {sub.name or '-'}  {sub.status.value}")
         return 0

@@ -19,6 +19,7 @@ from marconi.services.clock import Clock, Monotonic, monotonic, utc_now
 from marconi.services.key import KeyService, NewKey, Principal
 from marconi.services.message import MessageConflict, MessageDetail, MessageService, SendRequest
 from marconi.services.number import NumberService, SenderBook
+from marconi.store.auth_token import auth_token_repository_for
 from marconi.store.protocols import Store
 
 __all__ = [
@@ -75,7 +76,13 @@ def build_services(
     )
     numbers = NumberService(numbers=store, book=book, clock=clock)
     return Services(
-        accounts=AccountService(accounts=store, keys=keys, numbers=numbers, clock=clock),
+        accounts=AccountService(
+            accounts=store,
+            keys=keys,
+            numbers=numbers,
+            tokens=auth_token_repository_for(store),
+            clock=clock,
+        ),
         keys=keys,
         numbers=numbers,
         messages=MessageService(messages=store, book=book, clock=clock),

@@ -11,6 +11,7 @@ from marconi.services.clock import Clock, utc_now
 from marconi.services.credential import hash_secret, new_secret
 from marconi.services.key import KeyService, NewKey
 from marconi.services.number import NumberService
+from marconi.store.auth_token import AuthTokenRepository
 from marconi.store.model import Account
 from marconi.store.protocols import AccountRepository
 
@@ -57,9 +58,11 @@ class AccountService:
         accounts: AccountRepository,
         keys: KeyService,
         numbers: NumberService,
+        tokens: AuthTokenRepository | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._accounts = accounts
+        self._tokens = tokens  # kept readable for X-Twilio-Signature when given
         self._keys = keys
         self._numbers = numbers
         self._clock = clock
@@ -75,8 +78,19 @@ class AccountService:
             parent_id=parent_id,
             auth_token_hash=hash_secret(token),
         )
+        await self._keep_token(account.id, token)
         key = await self._keys.create_key(account.id, name="first key") if with_key else None
         return NewAccount(account, token), key
+
+    async def _keep_token(self, account_id: str, token: str) -> None:
+        if self._tokens is not None:
+            await self._tokens.put_auth_token(account_id, token, now=self._clock())
+
+    async def auth_token(self, caller_id: str, account_id: str) -> str | None:
+        """The auth token of the caller's account or a sub-account; None when the account was
+        made before tokens were kept (rotate it to get one)."""
+        await self.get_account(caller_id, account_id)
+        return None if self._tokens is None else await self._tokens.get_auth_token(account_id)
 
     async def get_account(self, caller_id: str, account_id: str) -> Account:
         """The caller's own account or one of its direct sub-accounts; NotFound otherwise."""
@@ -94,6 +108,7 @@ class AccountService:
         account = await self._accounts.set_auth_token_hash(
             account_id, hash_secret(token), now=self._clock()
         )
+        await self._keep_token(account_id, token)
         self._keys.forget(account_id)
         return NewAccount(account, token)
 
@@ -130,6 +145,7 @@ class AccountService:
             )
         except Conflict:
             return None
+        await self._keep_token(account.id, token)
         if default_sender is not None:
             # Someone registered it already: the admin adds a sender of its own.
             with contextlib.suppress(Conflict):

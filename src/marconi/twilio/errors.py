@@ -29,7 +29,6 @@ __all__ = [
     "INVALID_PARAMETER",
     "MORE_INFO",
     "TwilioError",
-    "delivery_error_code",
     "register_code",
     "twilio_code",
     "twilio_error",
@@ -75,33 +74,6 @@ _CONFLICT: Final = {
     "idempotency_key_reused": 20409,
 }
 
-# Native delivery error codes (SMPP status names, dispatcher codes) -> Twilio 300xx codes.
-_DELIVERY: Final = {
-    "ESME_RMSGQFUL": 30001,
-    "ESME_RTHROTTLED": 30001,
-    "ESME_RINVDSTADR": 30005,
-    "ESME_RINVDSTTON": 30005,
-    "ESME_RINVDSTNPI": 30005,
-    "ESME_RINVSRCADR": 30007,
-    "ESME_RX_R_APPN": 30007,
-    "ESME_RSUBMITFAIL": 30008,
-    "ESME_RSYSERR": 30008,
-    "UNDELIV": 30003,
-    "UNDELIVERABLE": 30003,
-    "REJECTD": 30007,
-    "REJECTED": 30007,
-    "EXPIRED": 30003,
-    "DELETED": 30004,
-    "UNKNOWN": 30008,
-    "validity_expired": 30036,
-    "no_route": 30006,
-    "encoding_failed": 30008,
-    "max_attempts_exceeded": 30008,
-    "link_down": 30008,
-    "response_timeout": 30008,
-}
-UNKNOWN_DELIVERY_ERROR: Final = 30008
-
 
 def register_code(native: str, twilio: int, *, field: str | None = None) -> None:
     """Map another face's ValidationError ``native`` code (on ``field``, or any) to Twilio's."""
@@ -114,13 +86,6 @@ def twilio_code(error: ValidationError) -> int:
     return _VALIDATION.get(
         (error.code, field), _VALIDATION.get((error.code, None), INVALID_PARAMETER)
     )
-
-
-def delivery_error_code(native: str | None) -> int | None:
-    """The Twilio ``error_code`` of a message whose native ``error_code`` is ``native``."""
-    if native is None:
-        return None
-    return _DELIVERY.get(native, UNKNOWN_DELIVERY_ERROR)
 
 
 class TwilioError(Exception):
