@@ -19,6 +19,7 @@ __all__ = [
     "UtcDateTime",
     "accounts",
     "api_keys",
+    "auth_tokens",
     "connectors",
     "early_receipts",
     "from_micros",
@@ -481,4 +482,16 @@ verify_blocks: Final = sa.Table(
     sa.Column("detail", sa.Text(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index("ix_verify_blocks_service", "service_id", "created_at", "id"),
+)
+
+
+# -- Twilio-compatible API (migration 0006) --------------------------------------------------------
+# Each account's auth token in the clear: X-Twilio-Signature is an HMAC keyed by it, so it must be
+# readable (as webhook_secrets are). Logins still check accounts.auth_token_hash.
+auth_tokens: Final = sa.Table(
+    "auth_tokens",
+    metadata,
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("token", sa.Text(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
