@@ -229,7 +229,12 @@ class Runtime:
                     raise ConfigError(
                         f"a route names connector {missing[0]!r}, which does not exist"
                     )
-            inbound = InboundService(messages=store, numbers=store, sender=services.messages)
+            inbound = InboundService(
+                messages=store,
+                numbers=store,
+                sender=services.messages,
+                optouts=services.optouts,
+            )
             options: dict[str, Any] = {
                 "stale_after": 0.0 if settings.is_sqlite else 120.0,
                 **(dispatcher_options or {}),

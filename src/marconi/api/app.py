@@ -18,8 +18,10 @@ from marconi.api.auth import Authenticator
 from marconi.api.body import validation_error
 from marconi.api.connectors import connectors_router
 from marconi.api.fast import FastSend
+from marconi.api.optouts import optouts_router
 from marconi.api.problem import ApiError, problem, problem_for
 from marconi.api.ratelimit import RateLimiter
+from marconi.api.templates import templates_router
 from marconi.api.v1 import v1_router
 from marconi.api.verify import verify_router
 from marconi.api.webhooks import webhooks_router
@@ -94,6 +96,12 @@ def create_app(
     app.include_router(v1_router(services, authenticate, max_body_bytes=options.max_body_bytes))
     app.include_router(
         webhooks_router(services, authenticate, max_body_bytes=options.max_body_bytes)
+    )
+    app.include_router(
+        optouts_router(services, authenticate, max_body_bytes=options.max_body_bytes)
+    )
+    app.include_router(
+        templates_router(services, authenticate, max_body_bytes=options.max_body_bytes)
     )
     # imported here: marconi.twilio builds on marconi.api's pieces, so it loads after them
     from marconi.twilio.router import twilio_router

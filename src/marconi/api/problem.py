@@ -37,8 +37,19 @@ _TITLES: Final = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
-# Validation codes that are about the request's form rather than its meaning.
-_BAD_REQUEST_CODES: Final = frozenset({"invalid_json", "invalid_utf8", "invalid_body"})
+# Validation codes that are about the request's form rather than its meaning, and a template's
+# variables that do not fit it (a message is never sent with a hole in it).
+_BAD_REQUEST_CODES: Final = frozenset(
+    {
+        "invalid_json",
+        "invalid_utf8",
+        "invalid_body",
+        "missing_variable",
+        "unknown_variable",
+        "invalid_variable",
+        "empty_variable",
+    }
+)
 
 
 class ApiError(Exception):

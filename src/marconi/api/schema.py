@@ -57,8 +57,10 @@ class MessageIn(BaseModel):
         ),
         examples=["Marconi"],
     )
-    body: str = Field(
-        description=f"The text, 1 to {BODY_MAX} characters; it is split into segments as needed.",
+    body: str | None = Field(
+        default=None,
+        description=f"The text, 1 to {BODY_MAX} characters; it is split into segments as needed. "
+        "Required unless `template` is given.",
         min_length=1,
         examples=["Your code is 123456"],
     )
@@ -94,14 +96,41 @@ class MessageIn(BaseModel):
         description=f"Your own JSON object, kept with the message (at most {METADATA_MAX_BYTES} "
         "bytes).",
     )
+    template: str | None = Field(
+        default=None,
+        description="Instead of `body`: the name of one of the account's templates "
+        "(see /v1/templates), filled with `variables`.",
+        examples=["order_shipped"],
+    )
+    template_version: int | None = Field(
+        default=None, description="The template version to use; omitted: the newest."
+    )
+    locale: str | None = Field(
+        default=None,
+        description="The template locale to use (pt-BR falls back to pt); omitted: the "
+        "template's default locale.",
+        examples=["es"],
+    )
+    variables: dict[str, Any] | None = Field(
+        default=None,
+        description="Values for the template's placeholders: strings or numbers. A missing or "
+        "unknown variable is refused with 400 naming it.",
+        examples=[{"first_name": "Ada", "order": 1042}],
+    )
 
 
 class PreviewIn(BaseModel):
     model_config = _STRICT
 
-    body: str = Field(description="The text to measure.", min_length=1)
+    body: str | None = Field(
+        default=None, description="The text to measure (or give `template`).", min_length=1
+    )
     encoding: Literal["auto", "gsm7", "ucs2"] = "auto"
     smart_encoding: bool = False
+    template: str | None = Field(default=None, description="A template to render and measure.")
+    template_version: int | None = None
+    locale: str | None = None
+    variables: dict[str, Any] | None = None
 
 
 class NumberIn(BaseModel):
@@ -222,6 +251,9 @@ class PreviewOut(BaseModel):
     locking_shift: str | None
     single_shift: str | None
     data_coding: int
+    body: str | None = Field(
+        default=None, description="The rendered text, when a template was given."
+    )
 
 
 class NumberOut(BaseModel):
@@ -392,6 +424,10 @@ _MESSAGE_FIELDS: Final = frozenset(
         "encoding",
         "smart_encoding",
         "metadata",
+        "template",
+        "template_version",
+        "locale",
+        "variables",
     }
 )
 _ENCODINGS: Final = ("auto", "gsm7", "ucs2")
@@ -418,7 +454,7 @@ def message_in(data: Mapping[str, Any]) -> MessageIn:
     """``data`` checked as ``MessageIn.model_validate`` would, without pydantic's cost."""
     to = _text(data, "to", required=True)
     from_ = _text(data, "from")
-    body = _text(data, "body", required=True)
+    body = _text(data, "body")
     if body == "":
         raise _wrong("body", "string_too_short", "String should have at least 1 character")
     status_callback = _text(data, "status_callback")
@@ -435,11 +471,18 @@ def message_in(data: Mapping[str, Any]) -> MessageIn:
     metadata = data.get("metadata")
     if metadata is not None and type(metadata) is not dict:
         raise _wrong("metadata", "dict_type", "Input should be a valid dictionary")
+    template = _text(data, "template")
+    template_version = data.get("template_version")
+    if template_version is not None and type(template_version) is not int:
+        raise _wrong("template_version", "int_type", "Input should be a valid integer")
+    locale = _text(data, "locale")
+    variables = data.get("variables")
+    if variables is not None and type(variables) is not dict:
+        raise _wrong("variables", "dict_type", "Input should be a valid dictionary")
     for key in data:
         if key not in _MESSAGE_FIELDS:
             raise _wrong(key, "extra_forbidden", "Extra inputs are not permitted")
     assert to is not None
-    assert body is not None
     return MessageIn.model_construct(
         to=to,
         from_=from_,
@@ -450,4 +493,8 @@ def message_in(data: Mapping[str, Any]) -> MessageIn:
         encoding=encoding,
         smart_encoding=smart_encoding,
         metadata=metadata,
+        template=template,
+        template_version=template_version,
+        locale=locale,
+        variables=variables,
     )

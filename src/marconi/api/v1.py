@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from marconi.api import schema as s
 from marconi.api.body import parse_model, read_json
+from marconi.api.templates import preview_text
 from marconi.errors import ValidationError
 from marconi.services import Principal, SendRequest, Services
 from marconi.services.message import parse_time
@@ -87,7 +88,11 @@ async def accept_message(
         SendRequest(
             to=payload.to,
             from_=payload.from_,
-            body=payload.body,
+            body=payload.body or "",
+            template=payload.template,
+            template_version=payload.template_version,
+            locale=payload.locale,
+            variables=payload.variables,
             status_callback=payload.status_callback,
             validity_period=payload.validity_period,
             send_at=None
@@ -150,18 +155,26 @@ def v1_router(services: Services, authenticate: Authenticate, *, max_body_bytes:
         "/messages/preview",
         tags=["messages"],
         summary="Measure a text without sending it",
-        description="Encoding, segments, characters and room left in the last segment.",
+        description=(
+            "Encoding, segments, characters and room left in the last segment. With `template` "
+            "and `variables` instead of `body`, the template is rendered and measured, and the "
+            "rendered text is returned as `body`."
+        ),
         response_model=s.PreviewOut,
         responses=_ERRORS,
         openapi_extra=_body(s.PreviewIn),
     )
     async def preview_message(request: Request) -> Response:
-        await authenticate(request)
+        principal = await authenticate(request)
         payload = parse_model(s.PreviewIn, await body_of(request))
+        text = await preview_text(services, principal.account_id, payload)
         analysis = messages.preview(
-            payload.body, encoding=payload.encoding, smart_encoding=payload.smart_encoding
+            text, encoding=payload.encoding, smart_encoding=payload.smart_encoding
         )
-        return _json(s.preview_json(analysis))
+        data = s.preview_json(analysis)
+        if payload.template is not None:
+            data["body"] = text
+        return _json(data)
 
     @router.get(
         "/messages",

@@ -19,8 +19,12 @@ from marconi.services.clock import Clock, Monotonic, monotonic, utc_now
 from marconi.services.key import KeyService, NewKey, Principal
 from marconi.services.message import MessageConflict, MessageDetail, MessageService, SendRequest
 from marconi.services.number import NumberService, SenderBook
+from marconi.services.optout import OptOutService
+from marconi.services.template import TemplateService
 from marconi.store.auth_token import auth_token_repository_for
+from marconi.store.optout import optout_repository_for
 from marconi.store.protocols import Store
+from marconi.store.template import template_repository_for
 
 __all__ = [
     "ADMIN_ACCOUNT_ID",
@@ -48,6 +52,8 @@ class Services:
     numbers: NumberService
     messages: MessageService
     store: Store
+    optouts: OptOutService
+    templates: TemplateService
 
     async def ready(self) -> None:
         """Raises StoreError when the database cannot be reached."""
@@ -75,6 +81,12 @@ def build_services(
         cache_ttl=key_cache_ttl,
     )
     numbers = NumberService(numbers=store, book=book, clock=clock)
+    optouts = OptOutService(
+        optouts=optout_repository_for(store), clock=clock, monotonic_clock=monotonic_clock
+    )
+    templates = TemplateService(
+        templates=template_repository_for(store), clock=clock, monotonic_clock=monotonic_clock
+    )
     return Services(
         accounts=AccountService(
             accounts=store,
@@ -85,6 +97,10 @@ def build_services(
         ),
         keys=keys,
         numbers=numbers,
-        messages=MessageService(messages=store, book=book, clock=clock),
+        messages=MessageService(
+            messages=store, book=book, clock=clock, optouts=optouts, templates=templates
+        ),
         store=store,
+        optouts=optouts,
+        templates=templates,
     )

@@ -22,7 +22,9 @@ from typing import Final
 from marconi.errors import MarconiError
 from marconi.services.account import ADMIN_ACCOUNT_ID
 from marconi.services.clock import Clock, Monotonic, monotonic, utc_now
+from marconi.services.keyword import KeywordMatch
 from marconi.services.message import MessageService, SendRequest
+from marconi.services.optout import OptOutService
 from marconi.store.ids import MESSAGE, new_id
 from marconi.store.model import Direction, Message, MessageStatus, NewMessage, NewWebhook, Number
 from marconi.store.protocols import MessageRepository, NumberRepository
@@ -70,6 +72,7 @@ class InboundService:
         messages: MessageRepository,
         numbers: NumberRepository,
         sender: MessageService | None = None,
+        optouts: OptOutService | None = None,
         clock: Clock = utc_now,
         monotonic_clock: Monotonic = monotonic,
         reassembly_timeout: float = 300.0,
@@ -79,6 +82,7 @@ class InboundService:
         self._messages = messages
         self._numbers = numbers
         self._sender = sender
+        self._optouts = optouts
         self._clock = clock
         self._monotonic = monotonic_clock
         self._reassembler = Reassembler(timeout=reassembly_timeout)
@@ -148,8 +152,22 @@ class InboundService:
         """Store whole inbound messages as ``received``, each with its webhook when the number
         it was sent to has one. Messages to no known number go to the admin account."""
         now = self._clock()
-        news = [await self._new_message(m, now) for m in batch]
-        stored = await asyncio.gather(*(self._messages.insert_message(n, now=now) for n in news))
+        prepared = [await self._new_message(m, now) for m in batch]
+        # Keywords act before their messages (and webhooks) are stored, so an application that
+        # answers the webhook already finds the destination opted out. A failure fails the batch
+        # and the SMSC delivers it again; acting twice changes nothing.
+        for new, match in prepared:
+            if match is not None:
+                assert self._optouts is not None
+                await self._optouts.apply(
+                    new.account_id, match, from_addr=new.from_addr, number=new.to_addr
+                )
+        stored = await asyncio.gather(
+            *(self._messages.insert_message(n, now=now) for n, _ in prepared)
+        )
+        for message, (_, match) in zip(stored, prepared, strict=True):
+            if match is not None and match.reply is not None:
+                await self._answer(message, match.reply, match)
         self.stored += len(stored)
         if self._on_stored is not None:
             for message in stored:
@@ -163,7 +181,9 @@ class InboundService:
                 return number
         return None
 
-    async def _new_message(self, message: InboundMessage, now: datetime) -> NewMessage:
+    async def _new_message(
+        self, message: InboundMessage, now: datetime
+    ) -> tuple[NewMessage, KeywordMatch | None]:
         number = await self._number_for(message.destination)
         to_addr = number.value if number is not None else phone_or_code(message.destination)
         from_addr = phone_or_code(message.source)
@@ -171,6 +191,9 @@ class InboundService:
         if number is None:
             log.info("inbound to %s matches no number; kept in the admin account", to_addr)
         message_id = new_id(MESSAGE)
+        match = None
+        if number is not None and self._optouts is not None and message.complete:
+            match = await self._optouts.match(account_id, message.text)
         webhook = None
         if number is not None and number.inbound_webhook_url:
             webhook = NewWebhook(
@@ -188,12 +211,15 @@ class InboundService:
                     received_at=now,
                     connector=message.connector,
                     number_id=number.id,
+                    keyword=None if match is None else match.to_json(),
                 ),
             )
         metadata: dict[str, str | bool] = {}
         if not message.complete:
             metadata["incomplete"] = True
-        return NewMessage(
+        if match is not None:
+            metadata["keyword"] = match.keyword
+        new = NewMessage(
             id=message_id,
             account_id=account_id,
             direction=Direction.INBOUND,
@@ -207,6 +233,26 @@ class InboundService:
             metadata=metadata,
             webhook=webhook,
         )
+        return new, match
+
+    async def _answer(self, message: Message, reply: str, match: KeywordMatch) -> None:
+        """Send a keyword's reply text; it goes out even to a destination that just opted out
+        (it confirms that), and at most once per inbound message."""
+        if self._sender is None:
+            return
+        try:
+            await self._sender.send(
+                message.account_id,
+                SendRequest(
+                    to=message.from_addr,
+                    from_=message.to_addr,
+                    body=reply,
+                    opt_out_exempt=True,
+                    idempotency_key=f"keyword-reply:{message.id}",
+                ),
+            )
+        except MarconiError as exc:
+            log.warning("inbound %s: the %s reply was not sent (%s)", message.id, match.action, exc)
 
     async def reply(self, account_id: str, *, number: str, to: str, body: str) -> Message:
         """Send ``body`` from the account's ``number`` back to ``to`` (a webhook's reply)."""

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from marconi.errors import Conflict, EncodingError, ValidationError
 from marconi.services.address import normalize_phone, parse_sender
@@ -32,6 +32,10 @@ from marconi.store.model import (
 )
 from marconi.store.protocols import MessageRepository
 from marconi.text import TextAnalysis, analyze, smarten
+
+if TYPE_CHECKING:
+    from marconi.services.optout import OptOutService
+    from marconi.services.template import TemplateService
 
 __all__ = [
     "BODY_MAX",
@@ -66,7 +70,12 @@ class MessageConflict(Conflict):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendRequest:
     to: str
-    body: str
+    body: str = ""  # or a template with its variables:
+    template: str | None = None
+    template_version: int | None = None  # None: the newest
+    locale: str | None = None  # None: the template's default locale
+    variables: Mapping[str, JsonValue] | None = None
+    opt_out_exempt: bool = False  # the answer to an opt-out keyword goes out all the same
     from_: str | None = None  # None: the account's default (oldest) sender
     status_callback: str | None = None  # None: the sender's default status callback, if any
     validity_period: int | None = None  # seconds
@@ -181,11 +190,19 @@ def as_accepted(message: Message) -> Message:
 
 class MessageService:
     def __init__(
-        self, *, messages: MessageRepository, book: SenderBook, clock: Clock = utc_now
+        self,
+        *,
+        messages: MessageRepository,
+        book: SenderBook,
+        clock: Clock = utc_now,
+        optouts: OptOutService | None = None,
+        templates: TemplateService | None = None,
     ) -> None:
         self._messages = messages
         self._book = book
         self._clock = clock
+        self._optouts = optouts
+        self._templates = templates
 
     async def send(self, account_id: str, request: SendRequest) -> Message:
         """Validate, encode and store a message to send; returns it ``queued`` or ``scheduled``.
@@ -195,6 +212,13 @@ class MessageService:
         """
         now = self._clock()
         to_addr = normalize_phone(request.to, field="to")
+        if (
+            request.template is not None
+            or request.variables is not None
+            or request.template_version is not None
+            or request.locale is not None
+        ):
+            request = await self._from_template(account_id, request)
         analysis = _analyze(request.body, request.encoding, request.smart_encoding)
         owned, default = await self._book.senders(account_id)
         if request.from_ is None:
@@ -264,6 +288,8 @@ class MessageService:
                     field="Idempotency-Key",
                 )
             request_hash = _request_hash(request, from_addr, to_addr)
+        if self._optouts is not None and not request.opt_out_exempt:
+            await self._optouts.check(account_id, to_addr, from_addr)
         body = smarten(request.body)[0] if analysis.replacements else request.body
         new = NewMessage(
             account_id=account_id,
@@ -295,6 +321,36 @@ class MessageService:
         if message.created_at != now:
             return as_accepted(message)
         return message
+
+    async def _from_template(self, account_id: str, request: SendRequest) -> SendRequest:
+        """The request with its template rendered as the body."""
+        if request.template is None:
+            for name in ("variables", "template_version", "locale"):
+                if getattr(request, name) is not None:
+                    raise ValidationError(
+                        f"{name} goes with template; give template too, or leave {name} out",
+                        code="invalid_value",
+                        field=name,
+                    )
+        if request.body:
+            raise ValidationError(
+                "give either body or template (with variables), not both",
+                code="invalid_value",
+                field="template",
+            )
+        if self._templates is None:
+            raise ValidationError(
+                "templates are not available here", code="unknown_template", field="template"
+            )
+        assert request.template is not None
+        rendered = await self._templates.render(
+            account_id,
+            request.template,
+            request.variables or {},
+            version=request.template_version,
+            locale=request.locale,
+        )
+        return dataclasses.replace(request, body=rendered.text)
 
     def preview(
         self, body: str, *, encoding: str = "auto", smart_encoding: bool = False

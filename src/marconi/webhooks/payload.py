@@ -83,9 +83,12 @@ def inbound_payload(
     received_at: datetime,
     connector: str | None = None,
     number_id: str | None = None,
+    keyword: Mapping[str, JsonValue] | None = None,
 ) -> str:
     """The body of a ``message.received`` webhook (an inbound message for one of the account's
-    numbers). The message id must be chosen before the row is written, as the body names it."""
+    numbers). The message id must be chosen before the row is written, as the body names it.
+    ``keyword`` describes the opt-out, opt-in or help keyword the message was, already acted on
+    (see docs/optout.md); null for any other message."""
     return _dumps(
         {
             "type": INBOUND_EVENT_TYPE,
@@ -99,6 +102,7 @@ def inbound_payload(
             "received_at": _time(received_at),
             "connector": connector,
             "number_id": number_id,
+            "keyword": None if keyword is None else dict(keyword),
             "sequence": 1,
         }
     )

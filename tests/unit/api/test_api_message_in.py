@@ -22,6 +22,10 @@ FIELDS = [
     "encoding",
     "smart_encoding",
     "metadata",
+    "template",
+    "template_version",
+    "locale",
+    "variables",
 ]
 VALUES = st.one_of(
     st.none(),
