@@ -27,7 +27,10 @@ in batches (``apply_receipts``); the SMSC's deliver_sm is answered only after th
 deliver_sm that are not receipts (MO messages) go to the inbound hook.
 
 Batches overlap: up to ``max_in_flight`` messages are between claim and record at once, so
-claiming, submitting and recording of different batches run side by side.
+claiming, submitting and recording of different batches run side by side. While they fill
+``max_in_flight``, messages of the priority class (``priority >= priority_class``, verification
+codes) are still claimed, into a reserve above it, and their ``submit_sm`` carry a priority_flag
+that puts them ahead of the link's queue.
 """
 
 from __future__ import annotations
@@ -121,6 +124,8 @@ class Dispatcher:
         expire_interval: float = 1.0,
         stale_after: float = 0.0,
         builder: PduBuilder | None = None,
+        priority_class: int = 1,
+        priority_reserve: int = 256,
     ) -> None:
         self._queue = queue
         self._connectors = dict(connectors)
@@ -136,6 +141,10 @@ class Dispatcher:
         self._expire_interval = expire_interval
         self._stale_after = stale_after
         self._builder = builder if builder is not None else PduBuilder()
+        # Messages of at least this priority are still claimed while ordinary ones fill
+        # max_in_flight, up to this many more: a code never waits behind a bulk backlog.
+        self._priority_class = priority_class
+        self._priority_reserve = priority_reserve
         self._ids = IdBook()
         self._receipts: Batcher[Receipt] = Batcher(self._store_receipts, name="receipts")
         self._in_flight = 0
@@ -171,12 +180,18 @@ class Dispatcher:
             try:
                 await self._housekeeping()
                 room = self._max_in_flight - self._in_flight
-                if room < min(self._batch_size, self._max_in_flight) // 4 or not self._any_up():
+                if not self._any_up():
                     await self._pause()
                     continue
-                batch = await queue.claim_batch(
-                    min(self._batch_size, room), now=self._clock(), worker_id=self.worker_id
-                )
+                if room < min(self._batch_size, self._max_in_flight) // 4:
+                    batch = await self._claim_priority(room)
+                    if not batch:
+                        await self._pause(queue)
+                        continue
+                else:
+                    batch = await queue.claim_batch(
+                        min(self._batch_size, room), now=self._clock(), worker_id=self.worker_id
+                    )
             except StoreError as exc:
                 log.warning("dispatcher: the store failed (%s); trying again shortly", exc)
                 await self._sleep(self._poll_interval)
@@ -241,12 +256,36 @@ class Dispatcher:
             async with asyncio.timeout(seconds):
                 await self._wake.wait()
 
-    async def _pause(self) -> None:
-        """Wait for room in flight or a link to come up."""
+    async def _claim_priority(self, room: int) -> list[Message]:
+        """The priority class's messages, claimed into the reserve above max_in_flight."""
+        reserve = min(self._batch_size, self._priority_reserve + room)
+        if reserve <= 0:
+            return []
+        return await self._queue.claim_batch(
+            reserve,
+            now=self._clock(),
+            worker_id=self.worker_id,
+            min_priority=self._priority_class,
+        )
+
+    async def _pause(self, queue: MessageQueue | None = None) -> None:
+        """Wait for room in flight or a link to come up; with ``queue``, also for new messages
+        (one may be of the priority class)."""
         self._room.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._poll_interval):
-                await self._room.wait()
+        if queue is None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll_interval):
+                    await self._room.wait()
+            return
+        waiter = asyncio.ensure_future(queue.wait_for_messages())
+        room = asyncio.ensure_future(self._room.wait())
+        try:
+            await asyncio.wait(
+                {waiter, room}, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waiter.cancel()
+            room.cancel()
 
     async def _idle(self, queue: MessageQueue) -> None:
         waiter = asyncio.ensure_future(queue.wait_for_messages())

@@ -87,6 +87,8 @@ class PduBuilder:
                     destination_addr=destination,
                     esm_class=part.esm_class_bits,
                     registered_delivery=self._registered_delivery,
+                    # the priority class: the link sends it ahead of queued submits
+                    priority_flag=1 if message.priority > 0 else 0,
                     data_coding=part.data_coding,
                     short_message=part.short_message,
                     tlvs=tlvs,

@@ -183,11 +183,15 @@ class MessageRepository(Protocol):
 class MessageQueue(Protocol):
     """The dispatcher's side of the messages table."""
 
-    async def claim_batch(self, limit: int, *, now: datetime, worker_id: str) -> list[Message]:
+    async def claim_batch(
+        self, limit: int, *, now: datetime, worker_id: str, min_priority: int | None = None
+    ) -> list[Message]:
         """Move up to ``limit`` due messages from ``queued`` to ``sending`` and return them.
 
         Scheduled messages whose ``send_at`` has come are queued first. Higher priority goes
-        first, then the oldest due. No row is ever handed to two claimers.
+        first, then the oldest due. No row is ever handed to two claimers. ``min_priority``
+        claims only messages of at least that priority (the priority class, while ordinary
+        ones fill the dispatcher).
         """
         ...
 

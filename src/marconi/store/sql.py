@@ -982,17 +982,21 @@ class SqlStore:
 
     # -- the queue -----------------------------------------------------------------------------
 
-    async def claim_batch(self, limit: int, *, now: datetime, worker_id: str) -> list[Message]:
+    async def claim_batch(
+        self, limit: int, *, now: datetime, worker_id: str, min_priority: int | None = None
+    ) -> list[Message]:
         if limit <= 0:
             return []
-        result: list[Message] = await self.committer.submit(self._op_claim, (limit, now, worker_id))
+        result: list[Message] = await self.committer.submit(
+            self._op_claim, (limit, now, worker_id, min_priority)
+        )
         return result
 
     async def _op_claim(
-        self, conn: AsyncConnection, items: Sequence[tuple[int, datetime, str]]
+        self, conn: AsyncConnection, items: Sequence[tuple[int, datetime, str, int | None]]
     ) -> list[list[Message]]:
         results: list[list[Message]] = []
-        for limit, now, worker_id in items:
+        for limit, now, worker_id, min_priority in items:
             await self._release_scheduled(conn, now)
             m = messages.c
             due = (
@@ -1001,6 +1005,8 @@ class SqlStore:
                 .order_by(m.priority.desc(), m.next_attempt_at, m.id)
                 .limit(limit)
             )
+            if min_priority is not None:  # the head of ix_messages_queue: a short range
+                due = due.where(m.priority >= min_priority)
             rows = (
                 await conn.execute(
                     messages.update()

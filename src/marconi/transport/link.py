@@ -13,7 +13,9 @@ connection and turns its events into results:
 
 Outgoing requests never wait in a task of their own: :meth:`Link.request` queues the PDU with a
 future, and the queue is pumped whenever the window and the throttle allow (on enqueue, after
-each batch of responses, and on a timer while the throttle makes it wait).
+each batch of responses, and on a timer while the throttle makes it wait). A ``submit_sm`` with a
+``priority_flag`` joins the queue ahead of those without one (after earlier ones with one), so a
+verification code never waits behind a backlog of bulk submits.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from marconi.smpp import (
     Response,
     ResponseTimedOut,
     SmppConnection,
+    SubmitSm,
 )
 from marconi.transport.stream import AsyncStream
 from marconi.transport.throttle import AdaptiveThrottle, Clock
@@ -129,6 +132,8 @@ class Link:
         self._loop = asyncio.get_running_loop()
         self._pending: dict[int, asyncio.Future[Response]] = {}
         self._queue: deque[tuple[Request, asyncio.Future[Response]]] = deque()
+        # submit_sm with a priority_flag go ahead of the others: this many lead the queue.
+        self._urgent = 0
         self._pump_handle: asyncio.TimerHandle | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
         self._closed = False
@@ -220,6 +225,11 @@ class Link:
             and (self._throttle is None or self._throttle.acquire() == 0.0)
         ):
             self._send_request(pdu, future)
+        elif type(pdu) is SubmitSm and pdu.priority_flag:
+            self._queue.insert(self._urgent, (pdu, future))
+            self._urgent += 1
+            if self._pump_handle is None and len(self._pending) < self._window:
+                self._pump()
         else:
             self._queue.append((pdu, future))
             if self._pump_handle is None and len(self._pending) < self._window:
@@ -254,6 +264,7 @@ class Link:
             pdu, future = queue[0]
             if future.done():  # the caller gave up waiting
                 queue.popleft()
+                self._urgent = max(0, self._urgent - 1)
                 continue
             if throttle is not None:
                 wait = throttle.acquire(now)
@@ -263,6 +274,7 @@ class Link:
             if not self._send_request(pdu, future):
                 return  # the connection's own requests hold the last slots; retry on a response
             queue.popleft()
+            self._urgent = max(0, self._urgent - 1)
 
     def respond(self, pdu: Response, sequence_number: int | None = None) -> None:
         """Send a response to a request of the peer (dropped if the connection is gone).
@@ -401,6 +413,7 @@ class Link:
         self._pump_handle = self._tick_handle = None
         pending, self._pending = self._pending, {}
         queue, self._queue = self._queue, deque()
+        self._urgent = 0
         error = f"the connection ended: {self.close_reason}"
         for future in pending.values():
             _fail_quietly(future, TransportError(error))

@@ -48,6 +48,7 @@ async def test_hot_statements_use_indexes(tmp_path: Path) -> None:
             new_message(a.id, status=MessageStatus.SCHEDULED, send_at=later(30)), now=T0
         )
         await store.claim_batch(10, now=later(1), worker_id="w")
+        await store.claim_batch(10, now=later(1), worker_id="w", min_priority=1)
         await store.record_submit_results(
             [
                 Submitted(

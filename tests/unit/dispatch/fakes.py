@@ -86,7 +86,13 @@ class FakeQueue:
         self.queued.extend(messages)
         self._wake.set()
 
-    async def claim_batch(self, limit: int, *, now: datetime, worker_id: str) -> list[Message]:
+    async def claim_batch(
+        self, limit: int, *, now: datetime, worker_id: str, min_priority: int | None = None
+    ) -> list[Message]:
+        if min_priority is not None:
+            taken = [m for m in self.queued if m.priority >= min_priority][:limit]
+            self.queued = [m for m in self.queued if m not in taken]
+            return [replace(m, status=MessageStatus.SENDING, claimed_by=worker_id) for m in taken]
         taken, self.queued = self.queued[:limit], self.queued[limit:]
         return [replace(m, status=MessageStatus.SENDING, claimed_by=worker_id) for m in taken]
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -227,3 +228,39 @@ async def test_link_state_is_a_metric(up: bool) -> None:
     dispatcher.link_changed("a", up)
     line = f'marconi_link_up{{connector="a"}} {1.0 if up else 0.0}'.encode()
     assert line in metrics.render()
+
+
+class GatedConnector(FakeConnector):
+    """Holds every submit without a priority_flag until ``gate`` opens: a link saturated with
+    bulk traffic."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.gate = asyncio.Event()
+
+    async def submit_many(self, pdus: Sequence[SubmitSm]) -> list[SubmitSmResp | MarconiError]:
+        if not all(p.priority_flag for p in pdus):
+            await self.gate.wait()
+        return await super().submit_many(pdus)
+
+
+async def test_the_priority_class_is_claimed_and_sent_while_bulk_fills_the_dispatcher() -> None:
+    queue = FakeQueue([message(n) for n in range(1, 101)])
+    link = GatedConnector("a")
+    dispatcher = make(queue, [link], batch_size=8, max_in_flight=16)
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        async with asyncio.timeout(5):
+            while dispatcher.in_flight < 16:  # noqa: ASYNC110
+                await asyncio.sleep(0.001)
+            queue.add(replace(message(500), priority=10))
+            while not queue.outcomes:
+                queue.recorded.clear()
+                await queue.recorded.wait()
+        assert [o.message_id for o in queue.outcomes] == [message(500).id]
+        assert [p.priority_flag for p in link.submitted] == [1]
+        assert len(queue.queued) == 100 - 16  # no ordinary message was claimed past the limit
+    finally:
+        link.gate.set()
+        await dispatcher.stop(grace=1)
+        await task

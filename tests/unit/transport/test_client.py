@@ -304,3 +304,19 @@ async def test_a_hook_that_never_returns_does_not_hold_up_aclose(rig: Rig) -> No
     await asyncio.wait_for(client.aclose(), 2)
     with pytest.raises(TransportError):
         await pending
+
+
+async def test_a_submit_with_a_priority_flag_goes_ahead_of_the_queue(rig: Rig) -> None:
+    async with rig.client(throughput=200) as client:
+        bulk = asyncio.create_task(client.submit_many([submit_pdu(i) for i in range(60)]))
+        await eventually(lambda: len(rig.smsc.submits) >= 3)
+        urgent = [submit_pdu(1000 + i, priority_flag=1) for i in range(2)]
+        started = time.monotonic()
+        answers = await client.submit_many(urgent)
+        waited = time.monotonic() - started
+        assert all(isinstance(a, SubmitSmResp) for a in answers)
+        await bulk
+    order = [p.destination_addr for p in rig.smsc.submits]
+    first, second = order.index(urgent[0].destination_addr), order.index(urgent[1].destination_addr)
+    assert first < second <= 8  # ahead of some 50 bulk submits, in their own order
+    assert waited < 0.1  # not the 0.3 s the bulk still needed
