@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from marconi.errors import MarconiError
+from marconi.errors import MarconiError, ValidationError
 from marconi.services.account import ADMIN_ACCOUNT_ID
 from marconi.services.clock import Clock, Monotonic, monotonic, utc_now
 from marconi.services.keyword import KeywordMatch
@@ -254,11 +254,18 @@ class InboundService:
         except MarconiError as exc:
             log.warning("inbound %s: the %s reply was not sent (%s)", message.id, match.action, exc)
 
-    async def reply(self, account_id: str, *, number: str, to: str, body: str) -> Message:
-        """Send ``body`` from the account's ``number`` back to ``to`` (a webhook's reply)."""
+    async def reply(self, account_id: str, *, number: str, to: str, body: str) -> Message | None:
+        """Send ``body`` from the account's ``number`` back to ``to`` (a webhook's reply); None
+        when ``to`` has opted out (as it has just done, when the message was STOP)."""
         if self._sender is None:
             raise RuntimeError("InboundService was built without a MessageService for replies")
-        return await self._sender.send(account_id, SendRequest(to=to, from_=number, body=body))
+        try:
+            return await self._sender.send(account_id, SendRequest(to=to, from_=number, body=body))
+        except ValidationError as exc:
+            if exc.code != "destination_opted_out":
+                raise
+            log.info("the webhook's reply to %s was not sent: it opted out of %s", to, number)
+            return None
 
     async def aclose(self) -> None:
         if self._sweeper is not None:
