@@ -148,9 +148,8 @@ def _webhook_worker(
         # URLs set through the Twilio-compatible API get Twilio's form posts and signature
         kwargs["request_format"] = TwilioFormat(tokens=tokens)
     if "concurrency" in parameters:
-        # httpx's pool walks every waiting request on each change: a few dozen connections
-        # deliver more a second than hundreds.
-        kwargs["concurrency"] = int(os.environ.get("MARCONI_WEBHOOK_CONCURRENCY", "32"))
+        # Requests in flight at once; a receiver gets at most half of them (its connections).
+        kwargs["concurrency"] = int(os.environ.get("MARCONI_WEBHOOK_CONCURRENCY", "64"))
     worker: WebhookRunner = worker_class(**kwargs)
     return worker
 

@@ -31,8 +31,15 @@ from marconi.store.model import (
     WebhookDelivery,
     WebhookStatus,
 )
+from marconi.webhooks.sender import Answer, Outgoing
 
-__all__ = ["MemoryOutbox", "ReceivedRequest", "ReceiverResponse", "WebhookReceiver"]
+__all__ = [
+    "FakeSender",
+    "MemoryOutbox",
+    "ReceivedRequest",
+    "ReceiverResponse",
+    "WebhookReceiver",
+]
 
 _MAX_HEAD: Final = 64 * 1024
 _REASONS: Final = {200: "OK", 204: "No Content", 410: "Gone", 429: "Too Many Requests"}
@@ -58,6 +65,29 @@ Respond = Callable[[ReceivedRequest], "ReceiverResponse | Awaitable[ReceiverResp
 
 def _ok(request: ReceivedRequest) -> ReceiverResponse:
     return ReceiverResponse()
+
+
+Handle = Callable[[Outgoing], "Answer | Awaitable[Answer]"]
+
+
+class FakeSender:
+    """A webhook :class:`~marconi.webhooks.sender.Sender` without a network: ``handle`` answers
+    each request (or raises a SendError); every request is kept in ``requests``."""
+
+    def __init__(self, handle: Handle) -> None:
+        self.handle = handle
+        self.requests: list[Outgoing] = []
+        self.closed = False
+
+    async def post(self, request: Outgoing) -> Answer:
+        self.requests.append(request)
+        answer = self.handle(request)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return answer
+
+    async def aclose(self) -> None:
+        self.closed = True
 
 
 class _Session(asyncio.Protocol):

@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from typing import Final, Protocol
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from marconi import __version__
@@ -48,6 +47,7 @@ from marconi.webhooks.guard import (
 from marconi.webhooks.payload import INBOUND_EVENT_TYPE
 from marconi.webhooks.reply import MAX_REPLY_BYTES, parse_reply
 from marconi.webhooks.secret import SecretRepository, SigningKeys, secret_repository_for
+from marconi.webhooks.sender import AiohttpSender, Outgoing, Sender, SendError
 from marconi.webhooks.signature import (
     HEADER_ID,
     HEADER_SEQUENCE,
@@ -61,8 +61,6 @@ __all__ = ["ReplyHook", "RequestFormat", "WebhookMetrics", "WebhookStats", "Webh
 log = logging.getLogger(__name__)
 
 SNIPPET_CHARS: Final = 200
-_POOL_SHARDS: Final = 16
-_POOL_MIN: Final = 8  # connections per pool at least
 _USER_AGENT: Final = f"Marconi/{__version__} (webhooks)"
 
 
@@ -126,10 +124,11 @@ class WebhookWorker:
     the replies to inbound messages; it may be called again for the same delivery after a crash
     or a replay, so send with an idempotency key such as ``webhook-reply:<delivery_id>``.
 
-    Tuning: up to ``concurrency`` requests in flight over pooled keep-alive connections, claims
-    of up to ``batch`` rows, ``timeout`` seconds per request, a claim ``lease`` after which an
-    unrecorded delivery comes due again, and ``poll_interval`` seconds between claims when no
-    commit wakes the worker (retries come due by the clock).
+    Tuning: up to ``concurrency`` requests in flight over pooled keep-alive connections (at
+    most ``per_target`` to one receiver; half of ``concurrency`` by default), claims of up to
+    ``batch`` rows, ``timeout`` seconds per request, a claim ``lease`` after which an unrecorded
+    delivery comes due again, and ``poll_interval`` seconds between claims when no commit wakes
+    the worker (retries come due by the clock). ``sender`` replaces the HTTP client (tests).
     """
 
     def __init__(
@@ -144,12 +143,13 @@ class WebhookWorker:
         schedule: RetrySchedule = DEFAULT_SCHEDULE,
         clock: Clock = utc_now,
         concurrency: int = 256,
+        per_target: int | None = None,
         batch: int = 256,
         timeout: float = 10.0,
         lease: float = 120.0,
         poll_interval: float = 1.0,
         resolver: Resolver = system_resolver,
-        transport: httpx.AsyncBaseTransport | None = None,
+        sender: Sender | None = None,
         uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
         if secrets is None:
@@ -171,23 +171,8 @@ class WebhookWorker:
         self._poll_interval = poll_interval
         self._guard = TargetGuard(resolver=resolver)
         self._uniform = uniform
-        # httpcore scans every connection of a pool for each request; several small pools
-        # keep that scan short at hundreds of requests in flight.
-        shards = max(1, min(_POOL_SHARDS, concurrency // _POOL_MIN))
-        per_pool = -(-concurrency // shards)
-        self._clients = [
-            httpx.AsyncClient(
-                timeout=httpx.Timeout(timeout),
-                limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
-                follow_redirects=False,
-                trust_env=False,
-                transport=transport,
-                headers={"user-agent": _USER_AGENT, "content-type": "application/json"},
-            )
-            for _ in range(shards)
-        ]
-        self._client = self._clients[0]
-        self._next_client = 0
+        self._per_target = per_target
+        self._sender = sender  # built on first use, inside the running loop
         self.stats = WebhookStats()
         self._tasks: set[asyncio.Task[None]] = set()
         self._results: list[WebhookAttemptResult] = []
@@ -242,8 +227,19 @@ class WebhookWorker:
             await self._close_clients()
 
     async def _close_clients(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+        if self._sender is not None:
+            await self._sender.aclose()
+
+    def _http(self) -> Sender:
+        if self._sender is None:
+            self._sender = AiohttpSender(
+                timeout=self._timeout,
+                connections=self._concurrency,
+                per_target=self._per_target,
+                max_body=MAX_REPLY_BYTES + 1,
+                user_agent=_USER_AGENT,
+            )
+        return self._sender
 
     async def run_once(self) -> int:
         """Claim what is due now (up to ``batch``), deliver it and record every try; returns
@@ -316,15 +312,7 @@ class WebhookWorker:
         status_code: int | None = None
         retry_after: float | None = None
         try:
-            request = await self._request(delivery)
-            client = self._clients[self._next_client]
-            self._next_client = (self._next_client + 1) % len(self._clients)
-            response = await client.send(request, stream=True)
-            try:
-                status_code = response.status_code
-                body = await _read_limited(response, MAX_REPLY_BYTES + 1)
-            finally:
-                await response.aclose()
+            answer = await self._http().post(await self._request(delivery))
         except TargetRefused as exc:
             self.stats.refused += 1
             self.stats.dead += 1
@@ -332,18 +320,16 @@ class WebhookWorker:
             return self._result(delivery, started, error=f"refused: {exc.reason}", final=True)
         except TargetUnresolved as exc:
             return self._retry(delivery, attempt, started, error=str(exc))
-        except httpx.TimeoutException:
-            return self._retry(
-                delivery, attempt, started, error=f"timed out after {self._timeout:g} s"
-            )
-        except httpx.HTTPError as exc:
-            return self._retry(delivery, attempt, started, error=_describe(exc))
+        except SendError as exc:
+            return self._retry(delivery, attempt, started, error=exc.reason)
         except MarconiError as exc:  # the signing secret could not be read
             return self._retry(delivery, attempt, started, error=f"not sent: {exc}")
+        status_code = answer.status
+        body = answer.body
         if 200 <= status_code < 300:
             self.stats.delivered += 1
             if delivery.event_type == INBOUND_EVENT_TYPE and self._on_reply is not None:
-                await self._reply(delivery, response.headers.get("content-type"), body)
+                await self._reply(delivery, answer.headers.get("content-type"), body)
             return self._result(delivery, started, status_code=status_code, ok=True)
         error = f"HTTP {status_code}{_snippet(body)}"
         if status_code == 410:
@@ -356,7 +342,7 @@ class WebhookWorker:
                 final=True,
             )
         if status_code in (429, 503):
-            retry_after = parse_retry_after(response.headers.get("retry-after"), now=self._clock())
+            retry_after = parse_retry_after(answer.headers.get("retry-after"), now=self._clock())
         return self._retry(
             delivery,
             attempt,
@@ -366,31 +352,32 @@ class WebhookWorker:
             retry_after=retry_after,
         )
 
-    async def _request(self, delivery: WebhookDelivery) -> httpx.Request:
+    async def _request(self, delivery: WebhookDelivery) -> Outgoing:
         if self._format is not None and self._format.claims(delivery):
             url, payload, headers = await self._format.render(delivery)
         else:
             url = delivery.url
-            now = self._clock()
-            timestamp = int(now.timestamp())
             payload = delivery.payload.encode("utf-8")
-            keys = await self._keys.keys(delivery.account_id, now=now)
-            headers = {
-                HEADER_ID: delivery.id,
-                HEADER_TIMESTAMP: str(timestamp),
-                HEADER_SIGNATURE: signature_header(
-                    keys, webhook_id=delivery.id, timestamp=timestamp, payload=payload
-                ),
-                HEADER_SEQUENCE: str(delivery.sequence),
-            }
+            headers = await self._signed_headers(delivery, payload)
         if self._allow_private:
-            return self._client.build_request("POST", url, content=payload, headers=headers)
+            return Outgoing(url=url, headers=headers, body=payload)
         target = await self._guard.pin(url)
         headers["host"] = target.host
-        extensions = {} if target.sni is None else {"sni_hostname": target.sni}
-        return self._client.build_request(
-            "POST", target.url, content=payload, headers=headers, extensions=extensions
-        )
+        return Outgoing(url=target.url, headers=headers, body=payload, server_hostname=target.sni)
+
+    async def _signed_headers(self, delivery: WebhookDelivery, payload: bytes) -> dict[str, str]:
+        now = self._clock()
+        timestamp = int(now.timestamp())
+        keys = await self._keys.keys(delivery.account_id, now=now)
+        return {
+            "content-type": "application/json",
+            HEADER_ID: delivery.id,
+            HEADER_TIMESTAMP: str(timestamp),
+            HEADER_SIGNATURE: signature_header(
+                keys, webhook_id=delivery.id, timestamp=timestamp, payload=payload
+            ),
+            HEADER_SEQUENCE: str(delivery.sequence),
+        }
 
     async def _reply(
         self, delivery: WebhookDelivery, content_type: str | None, body: bytes
@@ -462,17 +449,6 @@ class WebhookWorker:
         )
 
 
-async def _read_limited(response: httpx.Response, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= limit:
-            break
-    return b"".join(chunks)[:limit]
-
-
 def _snippet(body: bytes) -> str:
     text = " ".join(body[: SNIPPET_CHARS * 4].decode("utf-8", "replace").split())
     if not text:
@@ -480,14 +456,6 @@ def _snippet(body: bytes) -> str:
     if len(text) > SNIPPET_CHARS:
         text = text[:SNIPPET_CHARS] + "…"
     return f": {text}"
-
-
-def _describe(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect: {exc or 'connection failed'}"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"the receiver broke the HTTP exchange: {exc}"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def host_of(url: str) -> str:

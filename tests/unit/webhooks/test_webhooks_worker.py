@@ -1,4 +1,5 @@
-"""The worker's decisions, over an in-memory outbox and httpx's mock transport (no sockets)."""
+"""The worker's decisions, over an in-memory outbox and a fake sender (no sockets); the real
+HTTP client is tested over loopback in tests/integration/webhooks/test_webhooks_sender.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import orjson
 import pytest
 
@@ -16,8 +16,9 @@ from marconi.store.model import NewWebhook, WebhookStatus
 from marconi.webhooks.backoff import RetrySchedule
 from marconi.webhooks.payload import INBOUND_EVENT_TYPE, STATUS_EVENT_TYPE
 from marconi.webhooks.secret import MemorySecretRepository
+from marconi.webhooks.sender import Answer, CannotConnect, Outgoing, SendTimeout
 from marconi.webhooks.signature import verify
-from marconi.webhooks.testing import MemoryOutbox
+from marconi.webhooks.testing import FakeSender, MemoryOutbox
 from marconi.webhooks.worker import WebhookWorker
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -48,15 +49,8 @@ class Harness:
         self.secrets = MemorySecretRepository()
         self.clock = Clock()
         self.replies: list[tuple[str, str, str, str]] = []
-        self.seen: list[httpx.Request] = []
-
-        async def record(request: httpx.Request) -> httpx.Response:
-            self.seen.append(request)
-            answer = handler(request)  # type: ignore[operator]
-            if asyncio.iscoroutine(answer):
-                answer = await answer
-            assert isinstance(answer, httpx.Response)
-            return answer
+        self.sender = FakeSender(handler)  # type: ignore[arg-type]
+        self.seen: list[Outgoing] = self.sender.requests
 
         async def on_reply(account_id: str, number: str, to: str, body: str) -> None:
             self.replies.append((account_id, number, to, body))
@@ -66,7 +60,7 @@ class Harness:
             "settings": Policy(),
             "secrets": self.secrets,
             "clock": self.clock,
-            "transport": httpx.MockTransport(record),
+            "sender": self.sender,
             "on_reply": on_reply,
             "schedule": RetrySchedule(delays=(10.0, 20.0), jitter=0),
         }
@@ -103,7 +97,7 @@ async def eventually(check: Callable[[], bool]) -> None:
 
 
 async def test_a_2xx_delivers_a_signed_request() -> None:
-    h = Harness(lambda r: httpx.Response(204))
+    h = Harness(lambda r: Answer(204))
     delivery_id = await h.enqueue()
     assert await h.worker.run_once() == 1
     assert h.row(delivery_id) == (WebhookStatus.DELIVERED, 1, None)
@@ -113,13 +107,13 @@ async def test_a_2xx_delivers_a_signed_request() -> None:
     assert request.headers["webhook-sequence"] == "2"
     assert request.headers["content-type"] == "application/json"
     assert request.headers["webhook-timestamp"] == str(int(T0.timestamp()))
-    verify(request.content, dict(request.headers), secret, now=T0.timestamp())
+    verify(request.body, dict(request.headers), secret, now=T0.timestamp())
     assert h.worker.stats.delivered == 1
     await h.worker.aclose()
 
 
 async def test_failures_are_retried_on_schedule_then_dead_with_the_response_kept() -> None:
-    h = Harness(lambda r: httpx.Response(500, text="  database\n exploded  " + "x" * 500))
+    h = Harness(lambda r: Answer(500, body=b"  database\n exploded  " + b"x" * 500))
     delivery_id = await h.enqueue()
     await h.worker.run_once()
     status, attempts, error = h.row(delivery_id)
@@ -144,7 +138,7 @@ async def test_failures_are_retried_on_schedule_then_dead_with_the_response_kept
 
 
 async def test_410_gone_stops_at_once() -> None:
-    h = Harness(lambda r: httpx.Response(410))
+    h = Harness(lambda r: Answer(410))
     delivery_id = await h.enqueue()
     await h.worker.run_once()
     status, attempts, error = h.row(delivery_id)
@@ -156,7 +150,7 @@ async def test_410_gone_stops_at_once() -> None:
 
 @pytest.mark.parametrize("code", [301, 400, 401, 403, 404, 408, 422, 502])
 async def test_other_statuses_are_retried(code: int) -> None:
-    h = Harness(lambda r: httpx.Response(code, headers={"location": "http://10.0.0.1/"}))
+    h = Harness(lambda r: Answer(code, headers={"location": "http://10.0.0.1/"}))
     delivery_id = await h.enqueue()
     await h.worker.run_once()
     assert h.row(delivery_id)[:2] == (WebhookStatus.PENDING, 1)
@@ -166,7 +160,7 @@ async def test_other_statuses_are_retried(code: int) -> None:
 
 @pytest.mark.parametrize("code", [429, 503])
 async def test_retry_after_is_honoured(code: int) -> None:
-    h = Harness(lambda r: httpx.Response(code, headers={"retry-after": "120"}))
+    h = Harness(lambda r: Answer(code, headers={"retry-after": "120"}))
     delivery_id = await h.enqueue()
     await h.worker.run_once()
     assert h.outbox.rows[delivery_id].delivery.next_attempt_at == T0 + timedelta(seconds=120)
@@ -174,10 +168,10 @@ async def test_retry_after_is_honoured(code: int) -> None:
 
 
 async def test_a_timeout_and_a_refused_connection_are_retried() -> None:
-    def fail(request: httpx.Request) -> httpx.Response:
-        if "slow" in str(request.url):
-            raise httpx.ReadTimeout("timed out", request=request)
-        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+    def fail(request: Outgoing) -> Answer:
+        if "slow" in request.url:
+            raise SendTimeout("timed out after 10 s")
+        raise CannotConnect("cannot connect: [Errno 111] Connection refused")
 
     h = Harness(fail)
     slow = await h.enqueue(url="http://hooks.example/slow")
@@ -193,7 +187,7 @@ async def test_a_timeout_and_a_refused_connection_are_retried() -> None:
 
 
 async def test_a_private_target_is_refused_without_a_request_and_not_retried() -> None:
-    h = Harness(lambda r: httpx.Response(200), settings=Policy(allow_private_webhooks=False))
+    h = Harness(lambda r: Answer(200), settings=Policy(allow_private_webhooks=False))
     delivery_id = await h.enqueue(url="http://127.0.0.1:9/hook")
     await h.worker.run_once()
     status, attempts, error = h.row(delivery_id)
@@ -214,16 +208,16 @@ async def test_a_public_target_is_pinned_to_its_checked_address() -> None:
         return [ipaddress.ip_address("93.184.216.34")]
 
     h = Harness(
-        lambda r: httpx.Response(200),
+        lambda r: Answer(200),
         settings=Policy(allow_private_webhooks=False),
         resolver=resolve,
     )
     await h.enqueue(url="https://hooks.example:8443/status?k=1")
     await h.worker.run_once()
     (request,) = h.seen
-    assert str(request.url) == "https://93.184.216.34:8443/status?k=1"
+    assert request.url == "https://93.184.216.34:8443/status?k=1"
     assert request.headers["host"] == "hooks.example:8443"
-    assert request.extensions["sni_hostname"] == "hooks.example"
+    assert request.server_hostname == "hooks.example"
     await h.worker.aclose()
 
 
@@ -245,7 +239,7 @@ INBOUND = orjson.dumps(
 async def test_an_inbound_webhook_reply_is_handed_on(
     content_type: str, body: bytes, reply: str | None
 ) -> None:
-    h = Harness(lambda r: httpx.Response(200, content=body, headers={"content-type": content_type}))
+    h = Harness(lambda r: Answer(200, body=body, headers={"content-type": content_type}))
     delivery_id = await h.enqueue(event_type=INBOUND_EVENT_TYPE, payload=INBOUND, sequence=1)
     await h.worker.run_once()
     assert h.row(delivery_id)[0] is WebhookStatus.DELIVERED
@@ -255,7 +249,9 @@ async def test_an_inbound_webhook_reply_is_handed_on(
 
 
 async def test_a_status_callback_answer_is_never_a_reply() -> None:
-    h = Harness(lambda r: httpx.Response(200, json={"reply": "no"}))
+    h = Harness(
+        lambda r: Answer(200, body=b'{"reply": "no"}', headers={"content-type": "application/json"})
+    )
     await h.enqueue()
     await h.worker.run_once()
     assert h.replies == []
@@ -266,7 +262,10 @@ async def test_a_failing_reply_hook_does_not_undo_the_delivery() -> None:
     async def broken(account_id: str, number: str, to: str, body: str) -> None:
         raise RuntimeError("no route")
 
-    h = Harness(lambda r: httpx.Response(200, text="hello"), on_reply=broken)
+    h = Harness(
+        lambda r: Answer(200, body=b"hello", headers={"content-type": "text/plain; charset=utf-8"}),
+        on_reply=broken,
+    )
     delivery_id = await h.enqueue(event_type=INBOUND_EVENT_TYPE, payload=INBOUND)
     await h.worker.run_once()
     assert h.row(delivery_id)[0] is WebhookStatus.DELIVERED
@@ -274,7 +273,7 @@ async def test_a_failing_reply_hook_does_not_undo_the_delivery() -> None:
 
 
 async def test_during_a_rotation_both_secrets_sign() -> None:
-    h = Harness(lambda r: httpx.Response(200))
+    h = Harness(lambda r: Answer(200))
     old = (await h.secrets.get_or_create_secret(ACCOUNT, now=T0)).secret
     new = (await h.secrets.rotate_secret(ACCOUNT, now=T0, grace=timedelta(hours=1))).secret
     await h.enqueue()
@@ -282,12 +281,12 @@ async def test_during_a_rotation_both_secrets_sign() -> None:
     (request,) = h.seen
     assert len(request.headers["webhook-signature"].split()) == 2
     for secret in (old, new):
-        verify(request.content, dict(request.headers), secret, now=T0.timestamp())
+        verify(request.body, dict(request.headers), secret, now=T0.timestamp())
     await h.worker.aclose()
 
 
 async def test_run_delivers_what_is_enqueued_while_it_runs_and_aclose_stops_it() -> None:
-    h = Harness(lambda r: httpx.Response(200), poll_interval=30.0)
+    h = Harness(lambda r: Answer(200), poll_interval=30.0)
     task = asyncio.create_task(h.worker.run())
     ids = [await h.enqueue(sequence=n) for n in range(1, 51)]
     await eventually(lambda: all(h.row(i)[0] is WebhookStatus.DELIVERED for i in ids))
@@ -309,7 +308,7 @@ class FailingOutbox(MemoryOutbox):
 
 async def test_tries_are_recorded_once_the_database_is_back() -> None:
     outbox = FailingOutbox()
-    h = Harness(lambda r: httpx.Response(200), store=outbox, poll_interval=0.05)
+    h = Harness(lambda r: Answer(200), store=outbox, poll_interval=0.05)
     task = asyncio.create_task(h.worker.run())
     delivery_id = await h.enqueue()
     await eventually(lambda: bool(h.seen))
