@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -15,7 +15,9 @@ from marconi.errors import ValidationError
 from marconi.store.attached import Attached
 from marconi.store.model import JsonValue, Page
 from marconi.store.optout import OptOut
+from marconi.store.read_batch import ReadBatcher
 from marconi.store.schema import keyword_settings, opt_outs
+from marconi.store.sql import SqlStore
 
 __all__ = ["SqlOptOutRepository"]
 
@@ -56,6 +58,13 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
 
 
 class SqlOptOutRepository(Attached):
+    def __init__(self, store: SqlStore) -> None:
+        super().__init__(store)
+        # The send path asks about every message: concurrent checks share one query.
+        self._scopes: ReadBatcher[tuple[str, str], frozenset[str]] = ReadBatcher(
+            self._fetch_scopes, default=frozenset()
+        )
+
     async def add_opt_out(
         self,
         account_id: str,
@@ -102,18 +111,29 @@ class SqlOptOutRepository(Attached):
         return await self._write(run)
 
     async def is_opted_out(self, account_id: str, to_addr: str, from_addr: str) -> bool:
-        query = (
-            sa.select(sa.literal(1))
-            .where(
-                opt_outs.c.account_id == account_id,
-                opt_outs.c.to_addr == to_addr,
-                opt_outs.c.scope.in_((ALL, from_addr)),
-            )
-            .limit(1)
-        )
+        scopes = await self._scopes.get((account_id, to_addr))
+        return ALL in scopes or from_addr in scopes
 
-        async def run(conn: AsyncConnection) -> bool:
-            return (await conn.scalar(query)) is not None
+    async def _fetch_scopes(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], frozenset[str]]:
+        """The opt-out scopes of every (account, destination) asked for, in one read."""
+        by_account: dict[str, list[str]] = {}
+        for account_id, to_addr in keys:
+            by_account.setdefault(account_id, []).append(to_addr)
+        queries = [
+            sa.select(opt_outs.c.account_id, opt_outs.c.to_addr, opt_outs.c.scope).where(
+                opt_outs.c.account_id == account_id, opt_outs.c.to_addr.in_(to_addrs)
+            )
+            for account_id, to_addrs in by_account.items()
+        ]
+
+        async def run(conn: AsyncConnection) -> dict[tuple[str, str], frozenset[str]]:
+            found: dict[tuple[str, str], set[str]] = {}
+            for query in queries:
+                for account_id, to_addr, scope in await conn.execute(query):
+                    found.setdefault((account_id, to_addr), set()).add(scope)
+            return {key: frozenset(scopes) for key, scopes in found.items()}
 
         return await self._read(run)
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import Any
+
 import pytest
+from sqlalchemy import event
 from tests.integration.store.conftest import T0
 from tests.integration.store.factory import account, later
 
 from marconi.errors import ValidationError
+from marconi.store import open_store
 from marconi.store.optout import optout_repository_for
 from marconi.store.sql import SqlStore
 
@@ -100,3 +106,49 @@ async def test_keyword_settings_are_stored_per_account(store: SqlStore) -> None:
     await repo.put_keyword_settings(acme.id, {"enabled": True, "languages": []}, now=later(1))
     assert await repo.get_keyword_settings(acme.id) == {"enabled": True, "languages": []}
     assert await repo.get_keyword_settings(other.id) is None
+
+
+async def test_concurrent_checks_answer_each_its_own(store: SqlStore) -> None:
+    repo = optout_repository_for(store)
+    acme = await account(store, "acme")
+    other = await account(store, "other")
+    stopped = [f"+1415555{n:04d}" for n in range(0, 40, 2)]
+    for number in stopped:
+        await repo.add_opt_out(
+            acme.id, number, from_addr="+15550001", source="api", keyword=None, now=T0
+        )
+    await repo.add_opt_out(other.id, OTHER, from_addr=None, source="api", keyword=None, now=T0)
+    asks = [(acme.id, f"+1415555{n:04d}", "+15550001") for n in range(40)]
+    asks += [(acme.id, f"+1415555{n:04d}", "+15550002") for n in range(40)]
+    asks += [(other.id, OTHER, "x"), (acme.id, OTHER, "x")]
+    got = await asyncio.gather(*(repo.is_opted_out(*ask) for ask in asks))
+    expected = [ask[1] in stopped and ask[2] == "+15550001" for ask in asks[:80]] + [True, False]
+    assert got == expected
+
+
+async def test_the_send_path_reads_use_the_primary_key(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite:///{tmp_path / 'plans.db'}")
+    repo = optout_repository_for(store)
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, params))
+
+    event.listen(store._read_engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        acme = await account(store, "acme")
+        await repo.add_opt_out(acme.id, TO, from_addr=None, source="api", keyword=None, now=T0)
+        await repo.has_opt_outs(acme.id)
+        await asyncio.gather(*(repo.is_opted_out(acme.id, n, "x") for n in (TO, OTHER)))
+        async with store._read_engine.connect() as conn:
+            plans = [
+                str(row[3])
+                for statement, params in seen
+                for row in await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            ]
+    finally:
+        event.remove(store._read_engine.sync_engine, "before_cursor_execute", capture)
+        await store.aclose()
+    assert len(seen) == 2
+    assert all("USING PRIMARY KEY" in plan for plan in plans), plans
