@@ -77,7 +77,9 @@ async def test_status_callbacks_are_signed_form_posts(
         assert got["AccountSid"] == sent.account_sid
         assert (got["From"], got["To"]) == ("+14155550100", "+14155550123")
         assert got["ApiVersion"] == "2010-04-01"
-        assert "sent" in [params(h)["MessageStatus"] for h in receiver.hooks]
+        # every change has its callback; they may arrive in any order
+        sent_hook = await receiver.wait_for(lambda h: params(h).get("MessageStatus") == "sent")
+        assert_signed(sent_hook, callback, token)
         fetched = await asyncio.to_thread(client.messages(sent.sid).fetch)
         assert fetched.status == "delivered"
         assert fetched.date_sent is not None

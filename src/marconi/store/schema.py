@@ -28,6 +28,8 @@ __all__ = [
     "message_events",
     "message_parts",
     "messages",
+    "messaging_service_numbers",
+    "messaging_services",
     "metadata",
     "numbers",
     "opt_outs",
@@ -494,4 +496,43 @@ auth_tokens: Final = sa.Table(
     sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), primary_key=True),
     sa.Column("token", sa.Text(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
+# A messaging service: a pool of the account's numbers to send from, with defaults for the
+# messages sent through it. A number belongs to one service at most.
+messaging_services: Final = sa.Table(
+    "messaging_services",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("friendly_name", sa.String(200), nullable=False),
+    sa.Column("status_callback", sa.Text(), nullable=True),
+    sa.Column("inbound_request_url", sa.Text(), nullable=True),
+    sa.Column("inbound_method", sa.String(8), nullable=False),
+    sa.Column("use_inbound_webhook_on_number", sa.Boolean(), nullable=False),
+    sa.Column("sticky_sender", sa.Boolean(), nullable=False),
+    sa.Column("validity_period", sa.Integer(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_messaging_services_account_id", "account_id", "created_at"),
+)
+
+messaging_service_numbers: Final = sa.Table(
+    "messaging_service_numbers",
+    metadata,
+    sa.Column(
+        "service_id",
+        sa.String(34),
+        sa.ForeignKey("messaging_services.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "number_id",
+        sa.String(34),
+        sa.ForeignKey("numbers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("number_id", name="uq_messaging_service_numbers_number_id"),
 )

@@ -13,6 +13,7 @@ import logging
 from typing import Final
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from marconi.api.problem import ApiError
@@ -65,6 +66,7 @@ _VALIDATION: dict[tuple[str, str | None], int] = {
     ("invalid_body", None): 20001,
     ("invalid_utf8", None): 20001,
     ("account_suspended", None): 30002,
+    ("messaging_service_empty", None): 21704,
 }
 
 # Conflicts of a message's state (MessageConflict.code) -> Twilio code.
@@ -142,6 +144,8 @@ def twilio_error_for(exc: BaseException) -> Response:
     if isinstance(exc, StoreError | OSError | TimeoutError):
         log.warning("database unavailable: %s", exc)
         return twilio_error(503, 20503, "Service unavailable; retry", headers={"Retry-After": "1"})
+    if isinstance(exc, ClientDisconnect):  # nobody is left to read the answer
+        return twilio_error(400, 20001, "The client went away before the request was read.")
     if isinstance(exc, MarconiError):
         log.error("unmapped error: %r", exc)
     else:

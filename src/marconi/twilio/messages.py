@@ -7,15 +7,17 @@ callbacks go out in Twilio's form (see :mod:`marconi.twilio.webhook`).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, time, timedelta
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from marconi.errors import ValidationError
+from marconi.errors import NotFound, ValidationError
 from marconi.services import SendRequest, Services
 from marconi.services.message import VALIDITY_MAX
+from marconi.services.messaging_service import MessagingServices
 from marconi.services.number import check_url
 from marconi.store import ids
 from marconi.store.model import Direction, Message, MessageStatus
@@ -70,13 +72,7 @@ def _send_request(form: Form, idempotency_key: str | None) -> SendRequest:
     from_ = form.text("From")
     if to is None:
         raise TwilioError(400, 21604, "A 'To' phone number is required.")
-    if from_ is None:
-        if form.text("MessagingServiceSid") is not None:
-            raise TwilioError(
-                400,
-                21603,
-                "Messaging services are not supported yet: send with a 'From' number.",
-            )
+    if from_ is None and form.text("MessagingServiceSid") is None:
         raise TwilioError(400, 21603, "A 'From' phone number is required.")
     body = form.get("Body") or ""
     if not body.strip():
@@ -102,6 +98,31 @@ def _send_request(form: Form, idempotency_key: str | None) -> SendRequest:
         send_at=send_at,
         smart_encoding=form.boolean("SmartEncoded"),
         idempotency_key=idempotency_key,
+    )
+
+
+async def _through_service(
+    pools: MessagingServices | None, account_sid: str, service_sid: str, send: SendRequest
+) -> SendRequest:
+    """``send`` from the service's pool (unless it names a From), with the service's status
+    callback and validity period where it gives none, marked with the service's SID."""
+    if pools is None:
+        raise TwilioError(400, 21705, "Messaging services need a SQL store.")
+    try:
+        if send.from_ is None:
+            service, sender = await pools.pick_sender(account_sid, service_sid, send.to)
+        else:
+            service, sender = await pools.get(account_sid, service_sid), send.from_
+    except NotFound:
+        raise TwilioError(
+            400, 21705, f"The Messaging Service Sid {service_sid} is invalid."
+        ) from None
+    return dataclasses.replace(
+        send,
+        from_=sender,
+        status_callback=send.status_callback or service.status_callback,
+        validity_period=send.validity_period or service.validity_period,
+        metadata={**send.metadata, "messaging_service_sid": service.id},
     )
 
 
@@ -143,7 +164,12 @@ def _test_message(account_sid: str, request: SendRequest) -> Message:
 
 
 def messages_routes(
-    router: APIRouter, services: Services, auth: TwilioAuth, *, max_body_bytes: int
+    router: APIRouter,
+    services: Services,
+    auth: TwilioAuth,
+    *,
+    pools: MessagingServices | None,
+    max_body_bytes: int,
 ) -> None:
     messages = services.messages
     base = "/Accounts/{account_sid}/Messages"
@@ -155,6 +181,9 @@ def messages_routes(
         send = _send_request(form, request.headers.get(IDEMPOTENCY_HEADER))
         if check_magic(send.to, send.from_):
             return json_response(message_json(_test_message(caller.account_sid, send)), 201)
+        service_sid = form.text("MessagingServiceSid")
+        if service_sid is not None:
+            send = await _through_service(pools, caller.account_sid, service_sid, send)
         message = await messages.send(caller.account_sid, send)
         return json_response(message_json(message), 201)
 

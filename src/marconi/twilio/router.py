@@ -1,4 +1,6 @@
-"""The ``/2010-04-01`` router, mounted by :func:`marconi.api.app.create_app`."""
+"""The compatible face's routes, mounted by :func:`marconi.api.app.create_app`:
+``/2010-04-01/…`` (Messages, Accounts, Keys, IncomingPhoneNumbers) and ``/v1/Services``
+(Messaging Services, which Twilio serves from its messaging domain)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,12 @@ from fastapi import APIRouter
 
 from marconi.api.auth import Authenticator
 from marconi.services import Services
+from marconi.services.messaging_service import MessagingServices
+from marconi.store.messaging_service import messaging_service_repository_for
 from marconi.twilio.accounts import accounts_routes
 from marconi.twilio.auth import TwilioAuth
 from marconi.twilio.messages import messages_routes
+from marconi.twilio.messaging import messaging_router
 from marconi.twilio.numbers import numbers_routes
 from marconi.twilio.route import TwilioRoute
 from marconi.twilio.shape import PREFIX
@@ -19,8 +24,18 @@ __all__ = ["twilio_router"]
 def twilio_router(
     services: Services, authenticator: Authenticator, *, max_body_bytes: int
 ) -> APIRouter:
-    router = APIRouter(prefix=PREFIX, route_class=TwilioRoute, tags=["twilio"])
     auth = TwilioAuth(authenticator=authenticator, accounts=services.accounts)
-    for add in (messages_routes, accounts_routes, numbers_routes):
-        add(router, services, auth, max_body_bytes=max_body_bytes)
-    return router
+    repository = messaging_service_repository_for(services.store)
+    pools = (
+        None
+        if repository is None
+        else MessagingServices(services=repository, numbers=services.numbers)
+    )
+    api = APIRouter(prefix=PREFIX, route_class=TwilioRoute, tags=["twilio"])
+    messages_routes(api, services, auth, pools=pools, max_body_bytes=max_body_bytes)
+    accounts_routes(api, services, auth, max_body_bytes=max_body_bytes)
+    numbers_routes(api, services, auth, max_body_bytes=max_body_bytes)
+    root = APIRouter()
+    root.include_router(api)
+    root.include_router(messaging_router(pools, auth, max_body_bytes=max_body_bytes))
+    return root

@@ -48,6 +48,7 @@ class TwilioAccount:
             http_client=http,
         )
         client.api.base_url = self.api.url
+        client.messaging.base_url = self.api.url
         return client
 
 
