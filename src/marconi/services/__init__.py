@@ -82,7 +82,10 @@ def build_services(
     )
     numbers = NumberService(numbers=store, book=book, clock=clock)
     optouts = OptOutService(
-        optouts=optout_repository_for(store), clock=clock, monotonic_clock=monotonic_clock
+        optouts=optout_repository_for(store),
+        messages=store,
+        clock=clock,
+        monotonic_clock=monotonic_clock,
     )
     templates = TemplateService(
         templates=template_repository_for(store), clock=clock, monotonic_clock=monotonic_clock

@@ -4,7 +4,8 @@ put them there and take them off.
 Scope: an opt-out belongs to one account. STOP (and the other opt-out keywords) stops the sender
 it was sent to; STOPALL, and an opt-out added through the API without ``from``, stops every
 sender of the account. START lifts the opt-outs that stop the sender it was sent to: its own and
-the account-wide one.
+the account-wide one. A new opt-out cancels the messages to that destination it stops which are
+still scheduled or queued.
 
 The send path asks :meth:`OptOutService.check` about every message. It costs one dictionary
 lookup for an account without opt-outs (remembered for ``ttl`` seconds; an opt-out made on this
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from marconi.errors import NotFound, ValidationError
+from marconi.errors import Conflict, NotFound, ValidationError
 from marconi.services.address import normalize_phone, parse_sender
 from marconi.services.clock import Clock, Monotonic, monotonic, utc_now
 from marconi.services.keyword import (
@@ -29,8 +30,9 @@ from marconi.services.keyword import (
     parse_settings,
     settings_json,
 )
-from marconi.store.model import Page
+from marconi.store.model import Direction, MessageFilter, MessageStatus, Page
 from marconi.store.optout import OptOut, OptOutRepository
+from marconi.store.protocols import MessageRepository
 
 __all__ = ["OptOutService", "opted_out"]
 
@@ -60,11 +62,13 @@ class OptOutService:
         self,
         *,
         optouts: OptOutRepository,
+        messages: MessageRepository | None = None,
         clock: Clock = utc_now,
         monotonic_clock: Monotonic = monotonic,
         ttl: float = 2.0,
     ) -> None:
         self._repo = optouts
+        self._messages = messages
         self._clock = clock
         self._monotonic = monotonic_clock
         self._ttl = ttl
@@ -101,7 +105,7 @@ class OptOutService:
         # Counted before the write commits: a send racing the write is refused a little early
         # rather than let through.
         self._any[account_id] = _Cached(True, self._monotonic() + self._ttl)
-        return await self._repo.add_opt_out(
+        added = await self._repo.add_opt_out(
             account_id,
             to_addr,
             from_addr=from_addr,
@@ -109,6 +113,8 @@ class OptOutService:
             keyword=keyword,
             now=self._clock(),
         )
+        await self._cancel_waiting(account_id, to_addr, from_addr)
+        return added
 
     async def remove(self, account_id: str, to: str, *, from_: str | None = None) -> None:
         """Remove the opt-out of ``to`` from ``from_`` (None: the account-wide one)."""
@@ -190,3 +196,31 @@ class OptOutService:
             keyword=match.keyword,
             now=self._clock(),
         )
+        await self._cancel_waiting(account_id, from_addr, scope)
+
+    async def _cancel_waiting(self, account_id: str, to_addr: str, from_addr: str | None) -> int:
+        """Cancel the scheduled and queued messages to ``to_addr`` a new opt-out stops: they
+        were accepted before it and would otherwise still go out. Returns how many."""
+        if self._messages is None:
+            return 0
+        waiting = MessageFilter(
+            to_addr=to_addr,
+            from_addr=from_addr,
+            statuses=frozenset({MessageStatus.SCHEDULED, MessageStatus.QUEUED}),
+            direction=Direction.OUTBOUND,
+        )
+        canceled = 0
+        cursor = None
+        while True:
+            page = await self._messages.list_messages(
+                account_id, filter=waiting, limit=PAGE_MAX, cursor=cursor
+            )
+            for message in page.items:
+                try:
+                    await self._messages.cancel_message(account_id, message.id, now=self._clock())
+                    canceled += 1
+                except Conflict:
+                    pass  # taken for sending meanwhile: it left before the opt-out
+            if page.next_cursor is None:
+                return canceled
+            cursor = page.next_cursor

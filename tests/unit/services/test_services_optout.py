@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -201,3 +202,29 @@ async def test_configured_keywords_and_languages_apply(
     assert opt_out.keyword == "BAJA"
     assert [m.body for m in await _outbound(store, admin)] == ["Baja hecha"]
     assert (await services.optouts.keyword_settings(admin)).languages[0].language == "es"
+
+
+async def test_an_opt_out_cancels_what_it_stops_that_is_still_waiting(
+    services: Services, store: SqlStore, clock: FakeClock
+) -> None:
+    admin = await _account(services)
+    later = clock() + timedelta(hours=2)
+    stopped = await services.messages.send(
+        admin, SendRequest(to=TO, from_=NUMBER, body="reminder", send_at=later)
+    )
+    queued = await services.messages.send(admin, SendRequest(to=TO, from_=NUMBER, body="now"))
+    other_sender = await services.messages.send(
+        admin, SendRequest(to=TO, from_=OTHER_NUMBER, body="x", send_at=later)
+    )
+    other_number = await services.messages.send(
+        admin, SendRequest(to="+14155550111", from_=NUMBER, body="x", send_at=later)
+    )
+    await _inbound(services, store, "STOP")
+    status = {m.id: m.status.value for m in await _outbound(store, admin)}
+    assert status[stopped.id] == "canceled"
+    assert status[queued.id] == "canceled"
+    assert status[other_sender.id] == "scheduled"
+    assert status[other_number.id] == "scheduled"
+    await services.optouts.add(admin, TO)  # every sender
+    assert (await store.get_message(admin, other_sender.id)).status.value == "canceled"
+    assert (await store.get_message(admin, other_number.id)).status.value == "scheduled"
