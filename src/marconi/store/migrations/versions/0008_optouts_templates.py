@@ -78,9 +78,7 @@ def upgrade() -> None:
             name="fk_template_versions_template_id_templates",
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "template_id", "locale", "version", name="pk_template_versions"
-        ),
+        sa.PrimaryKeyConstraint("template_id", "locale", "version", name="pk_template_versions"),
         sqlite_with_rowid=False,
     )
 
