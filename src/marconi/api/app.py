@@ -106,9 +106,7 @@ def create_app(
     # imported here: marconi.twilio builds on marconi.api's pieces, so it loads after them
     from marconi.twilio.router import twilio_router
 
-    app.include_router(
-        twilio_router(services, authenticate, max_body_bytes=options.max_body_bytes)
-    )
+    app.include_router(twilio_router(services, authenticate, max_body_bytes=options.max_body_bytes))
     if links is None:
         links = ConnectorService(
             repository=services.store,
