@@ -166,8 +166,8 @@ class InboundService:
             *(self._messages.insert_message(n, now=now) for n, _ in prepared)
         )
         for message, (_, match) in zip(stored, prepared, strict=True):
-            if match is not None and match.reply is not None:
-                await self._answer(message, match.reply, match)
+            if match is not None:
+                await self._answer(message, match)
         self.stored += len(stored)
         if self._on_stored is not None:
             for message in stored:
@@ -235,10 +235,10 @@ class InboundService:
         )
         return new, match
 
-    async def _answer(self, message: Message, reply: str, match: KeywordMatch) -> None:
+    async def _answer(self, message: Message, match: KeywordMatch) -> None:
         """Send a keyword's reply text; it goes out even to a destination that just opted out
         (it confirms that), and at most once per inbound message."""
-        if self._sender is None:
+        if match.reply is None or self._sender is None:
             return
         try:
             await self._sender.send(
@@ -246,7 +246,7 @@ class InboundService:
                 SendRequest(
                     to=message.from_addr,
                     from_=message.to_addr,
-                    body=reply,
+                    body=match.reply,
                     opt_out_exempt=True,
                     idempotency_key=f"keyword-reply:{message.id}",
                 ),
