@@ -186,3 +186,15 @@ async def test_an_api_key_signs_in_like_the_auth_token(account: TwilioAccount) -
     with pytest.raises(TwilioRestException) as raised:
         await asyncio.to_thread(client.messages(sent.sid).fetch)
     assert raised.value.code == 20003
+
+
+async def test_an_opted_out_destination_is_21610(account: TwilioAccount) -> None:
+    await account.api.services.optouts.add(account.sid, TO)
+    client = account.client()
+    with pytest.raises(TwilioRestException) as raised:
+        await asyncio.to_thread(client.messages.create, to=TO, from_=account.sender, body="x")
+    assert (raised.value.code, raised.value.status) == (21610, 400)
+    other = await asyncio.to_thread(
+        client.messages.create, to="+14155550177", from_=account.sender, body="x"
+    )
+    assert other.status == "queued"
