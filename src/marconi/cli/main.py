@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "manage the numbers, short codes and sender IDs an account sends from",
     ),
     "messages": ("marconi.cli.messages", "list and show messages"),
+    "optouts": ("marconi.cli.optouts", "add, list and remove opted-out destinations"),
     "smsc": ("marconi.cli.smsc", "run the built-in SMSC simulator"),
     "serve": ("marconi.cli.serve", "run the SMS API with its dispatcher and carrier links"),
     "migrate": ("marconi.cli.migrate", "bring the database schema to the newest revision"),
