@@ -198,3 +198,20 @@ async def test_an_opted_out_destination_is_21610(account: TwilioAccount) -> None
         client.messages.create, to="+14155550177", from_=account.sender, body="x"
     )
     assert other.status == "queued"
+
+
+async def test_unknown_resources_answer_twilios_404(account: TwilioAccount) -> None:
+    async with httpx.AsyncClient(
+        base_url=account.api.url, auth=(account.sid, account.auth_token)
+    ) as http:
+        for method, path in [
+            ("GET", f"/2010-04-01/Accounts/{account.sid}/Calls.json"),
+            ("POST", f"/2010-04-01/Accounts/{account.sid}/Calls.json"),
+            ("GET", "/v1/Services/MG0/Alphasenders"),
+        ]:
+            response = await http.request(method, path)
+            assert response.status_code == 404
+            assert response.json()["code"] == 20404
+        # the native API's own 404 stays problem+json
+        native = await http.get("/v1/nothing-here")
+        assert native.headers["content-type"] == "application/problem+json"
