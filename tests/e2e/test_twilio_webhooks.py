@@ -111,3 +111,37 @@ async def test_inbound_message_is_signed_and_a_twiml_reply_reaches_the_handset(
         inbound = await asyncio.to_thread(client.messages(got["MessageSid"]).fetch)
         assert inbound.direction == "inbound"
         assert inbound.status == "received"
+
+
+async def test_failures_carry_twilio_delivery_codes(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    async with running(settings_for(tmp_path)) as svc:
+        client, token = admin_client(svc)
+        await asyncio.to_thread(client.incoming_phone_numbers.create, phone_number="+14155550100")
+        callback = f"{receiver.url}/status"
+        # the simulator's magic numbers: two failing receipts, and a refused submit
+        sids = {}
+        for to in ("+447700900002", "+447700900004", "+447700900001"):
+            sent = await asyncio.to_thread(
+                client.messages.create,
+                to=to,
+                from_="+14155550100",
+                body="x",
+                status_callback=callback,
+            )
+            sids[to] = sent.sid
+
+        def final(sid: str, status: str) -> Callable[[Hook], bool]:
+            return lambda h: params(h)["MessageSid"] == sid and params(h)["MessageStatus"] == status
+
+        undelivered = await receiver.wait_for(final(sids["+447700900002"], "undelivered"))
+        assert_signed(undelivered, callback, token)
+        assert params(undelivered)["ErrorCode"] == "30005"  # err:001, unknown subscriber
+        barred = await receiver.wait_for(final(sids["+447700900004"], "failed"))
+        assert params(barred)["ErrorCode"] == "30004"  # REJECTD err:013, call barred
+        refused = await receiver.wait_for(final(sids["+447700900001"], "failed"))
+        assert params(refused)["ErrorCode"] == "30005"
+        fetched = await asyncio.to_thread(client.messages(sids["+447700900001"]).fetch)
+        assert fetched.status == "failed"
+        assert fetched.error_code == 30005

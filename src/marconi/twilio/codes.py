@@ -1,7 +1,8 @@
 """Twilio's delivery error codes (30001–30036) for the native ``error_code`` of a message.
 
-Native codes are SMPP command status names (``ESME_RINVDSTADR``), receipt states (``UNDELIV``)
-and the dispatcher's own (``validity_expired``, ``no_route``). Anything else is 30008, Twilio's
+Native codes are SMPP command status names (``ESME_RINVDSTADR``), a receipt's ``err`` field
+(GSM MAP causes such as ``001``, unknown subscriber) or state (``UNDELIV``), and the
+dispatcher's own (``validity_expired``, ``no_route``). Anything else is 30008, Twilio's
 "unknown error".
 """
 
@@ -29,6 +30,17 @@ _DELIVERY: Final = {
     "EXPIRED": 30003,
     "DELETED": 30004,
     "UNKNOWN": 30008,
+    # the err field of a receipt: GSM MAP causes, as SMSCs report them (000 is success)
+    "001": 30005,  # unknown subscriber
+    "005": 30003,  # unidentified subscriber
+    "006": 30003,  # absent subscriber for SM
+    "009": 30004,  # illegal subscriber
+    "011": 30006,  # teleservice not provisioned: a landline, or no SMS
+    "013": 30004,  # call barred
+    "027": 30003,  # absent subscriber: the handset is off
+    "031": 30003,  # subscriber busy for MT SMS
+    "032": 30003,  # SM delivery failure
+    "034": 30008,  # system failure
     "validity_expired": 30036,
     "no_route": 30006,
     "encoding_failed": 30008,
