@@ -40,10 +40,19 @@ async def test_keys_are_sk_sids_that_sign_in(account: TwilioAccount) -> None:
     key = await asyncio.to_thread(client.new_keys.create, friendly_name="ci")
     assert key.sid.startswith("SK")
     assert key.secret
-    with_key = account.client(key.sid, key.secret)
-    keys = await asyncio.to_thread(with_key.keys.list)
+    keys = await asyncio.to_thread(client.keys.list)
     assert key.sid in [k.sid for k in keys]
-    assert (await asyncio.to_thread(with_key.keys(key.sid).fetch)).friendly_name == "ci"
+    assert (await asyncio.to_thread(client.keys(key.sid).fetch)).friendly_name == "ci"
+    with_key = account.client(key.sid, key.secret)
+    sent = await asyncio.to_thread(
+        with_key.messages.create, to="+14155550199", from_=account.sender, body="x"
+    )
+    assert sent.account_sid == account.sid
+    # a key may not read the auth token nor mint keys
+    for call in (with_key.api.v2010.accounts(account.sid).fetch, with_key.new_keys.create):
+        with pytest.raises(TwilioRestException) as raised:
+            await asyncio.to_thread(call)
+        assert raised.value.code == 20003
     assert await asyncio.to_thread(client.keys(key.sid).delete) is True
     with pytest.raises(TwilioRestException) as raised:
         await asyncio.to_thread(
