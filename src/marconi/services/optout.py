@@ -14,6 +14,7 @@ node counts at once, one made on another node within ``ttl``), and one indexed r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -35,6 +36,8 @@ from marconi.store.optout import OptOut, OptOutRepository
 from marconi.store.protocols import MessageRepository
 
 __all__ = ["OptOutService", "opted_out"]
+
+log = logging.getLogger(__name__)
 
 PAGE_MAX: Final = 500
 _CACHE_MAX: Final = 100_000
@@ -148,7 +151,17 @@ class OptOutService:
         cached = self._settings.get(account_id)
         if cached is None or cached.until <= now:
             stored = await self._repo.get_keyword_settings(account_id)
-            settings = DEFAULT_SETTINGS if stored is None else parse_settings(stored)
+            settings = DEFAULT_SETTINGS
+            if stored is not None:
+                try:
+                    settings = parse_settings(stored)
+                except ValidationError as exc:
+                    # Stored settings a newer rule refuses must not stop inbound messages.
+                    log.error(
+                        "keyword settings of %s are invalid (%s); using the defaults",
+                        account_id,
+                        exc,
+                    )
             if len(self._settings) > _CACHE_MAX:
                 self._settings.clear()
             cached = self._settings[account_id] = _Cached(settings, now + self._ttl)

@@ -228,3 +228,15 @@ async def test_an_opt_out_cancels_what_it_stops_that_is_still_waiting(
     await services.optouts.add(admin, TO)  # every sender
     assert (await store.get_message(admin, other_sender.id)).status.value == "canceled"
     assert (await store.get_message(admin, other_number.id)).status.value == "scheduled"
+
+
+async def test_stored_settings_that_no_longer_validate_fall_back_to_the_defaults(
+    services: Services, store: SqlStore, clock: FakeClock
+) -> None:
+    admin = await _account(services)
+    await optout_repository_for(store).put_keyword_settings(
+        admin, {"languages": "not a list"}, now=clock()
+    )
+    match = await services.optouts.match(admin, "STOP")
+    assert match is not None
+    assert match.language == "en"
