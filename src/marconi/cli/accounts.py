@@ -32,6 +32,14 @@ def add_parser(subparsers: Any) -> None:
     add_common_options(show)
     show.set_defaults(func=run_show)
 
+    rotate = actions.add_parser(
+        "rotate-token",
+        help="give an account a new auth token (printed once); the old one stops working",
+    )
+    rotate.add_argument("sid", nargs="?", metavar="SID", help="default: the acting account")
+    add_common_options(rotate)
+    rotate.set_defaults(func=run_rotate)
+
 
 def _account(account: Account) -> dict[str, object]:
     return {
@@ -90,6 +98,20 @@ def run_show(args: argparse.Namespace) -> int:
             print(f"token:    {token or '- (made before tokens were kept)'}")
             for sub in subs:
                 print(f"  sub-account {sub.id}  {sub.name or '-'}  {sub.status.value}")
+        return 0
+
+    return run_with_services(args, command)
+
+
+def run_rotate(args: argparse.Namespace) -> int:
+    async def command(services: Services, account_id: str) -> int:
+        new = await services.accounts.rotate_auth_token(account_id, args.sid or account_id)
+        if args.json:
+            dump_json({"sid": new.account.id, "auth_token": new.auth_token})
+        else:
+            print(f"account sid:  {new.account.id}")
+            print(f"auth token:   {new.auth_token}")
+            print("The old token no longer signs in; webhooks are signed with the new one.")
         return 0
 
     return run_with_services(args, command)

@@ -124,3 +124,6 @@ def test_cli_prints_what_a_twilio_client_needs(
     assert shown["auth_token"] == created["auth_token"]
     key = run("keys", "create", "--account", sid, "--json")
     assert key["account_sid"] == sid
+    rotated = run("accounts", "rotate-token", sid, "--json")
+    assert rotated["auth_token"] != created["auth_token"]
+    assert run("accounts", "show", sid, "--json")["auth_token"] == rotated["auth_token"]
