@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "messages": ("marconi.cli.messages", "list and show messages"),
     "optouts": ("marconi.cli.optouts", "add, list and remove opted-out destinations"),
+    "templates": ("marconi.cli.templates", "manage message templates and try them out"),
     "smsc": ("marconi.cli.smsc", "run the built-in SMSC simulator"),
     "serve": ("marconi.cli.serve", "run the SMS API with its dispatcher and carrier links"),
     "migrate": ("marconi.cli.migrate", "bring the database schema to the newest revision"),
