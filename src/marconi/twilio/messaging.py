@@ -25,6 +25,7 @@ from marconi.store.messaging_service import MessagingService
 from marconi.twilio.auth import TwilioAuth
 from marconi.twilio.errors import TwilioError
 from marconi.twilio.form import Form, read_form
+from marconi.twilio.paging import PageRequest, meta_envelope
 from marconi.twilio.response import json_response
 from marconi.twilio.route import TwilioRoute
 from marconi.twilio.webhook import mark, unmark
@@ -79,22 +80,6 @@ def pool_number_json(entry: PoolNumber) -> dict[str, object]:
         "country_code": None,
         "capabilities": ["SMS"],
         "url": f"{PREFIX}/{entry.service_id}/PhoneNumbers/{number.id}",
-    }
-
-
-def _envelope(key: str, items: list[dict[str, object]], url: str) -> dict[str, object]:
-    """Twilio's v1 list envelope: one page holds every item (pools and services are small)."""
-    return {
-        key: items,
-        "meta": {
-            "page": 0,
-            "page_size": max(len(items), 1),
-            "first_page_url": url,
-            "previous_page_url": None,
-            "url": url,
-            "next_page_url": None,
-            "key": key,
-        },
     }
 
 
@@ -156,8 +141,10 @@ def messaging_router(
     @router.get("", summary="The account's messaging services")
     async def list_services(request: Request) -> Response:
         principal = await auth(request)
+        paging = PageRequest.of(Form.from_query(request.url.query))
         items = await available().list_services(principal.account_id)
-        return json_response(_envelope("services", [service_json(s) for s in items], PREFIX))
+        body = [service_json(s) for s in items]
+        return json_response(meta_envelope("services", body, url=PREFIX, request=paging))
 
     @router.get("/{service_sid}", summary="Fetch a messaging service")
     async def fetch_service(request: Request, service_sid: str) -> Response:
@@ -193,9 +180,11 @@ def messaging_router(
     @router.get("/{service_sid}/PhoneNumbers", summary="The pool's numbers")
     async def list_numbers(request: Request, service_sid: str) -> Response:
         principal = await auth(request)
+        paging = PageRequest.of(Form.from_query(request.url.query))
         pool = await available().numbers(principal.account_id, service_sid)
+        body = [pool_number_json(p) for p in pool]
         url = f"{PREFIX}/{service_sid}/PhoneNumbers"
-        return json_response(_envelope("phone_numbers", [pool_number_json(p) for p in pool], url))
+        return json_response(meta_envelope("phone_numbers", body, url=url, request=paging))
 
     @router.get("/{service_sid}/PhoneNumbers/{number_sid}", summary="One number of the pool")
     async def fetch_number(request: Request, service_sid: str, number_sid: str) -> Response:

@@ -1,4 +1,8 @@
-"""Twilio's list envelope and its paging parameters over Marconi's cursors.
+"""Twilio's list envelopes and their paging parameters over Marconi's cursors.
+
+Two shapes: the 2010-04-01 API's (:func:`page_envelope`: ``page``, ``next_page_uri``… beside the
+list) and the newer APIs' (:func:`meta_envelope`: ``meta`` with ``next_page_url``…, as
+``/v1/Services`` and ``/v2/Services`` answer).
 
 ``PageToken`` is the store's opaque cursor; ``Page`` is only echoed back (Twilio requires it
 beside a token and counts it up). ``previous_page_uri`` is null: cursors only go forward, and
@@ -14,7 +18,7 @@ from urllib.parse import urlencode
 
 from marconi.twilio.form import Form
 
-__all__ = ["PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX", "PageRequest", "page_envelope"]
+__all__ = ["PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX", "PageRequest", "meta_envelope", "page_envelope"]
 
 PAGE_SIZE_DEFAULT: Final = 50
 PAGE_SIZE_MAX: Final = 500  # Twilio allows 1000; the store pages up to 500
@@ -70,4 +74,37 @@ def page_envelope(
             None if next_token is None else _uri(path, filters, request.page + 1, size, next_token)
         ),
         "previous_page_uri": None,
+    }
+
+
+def meta_envelope(
+    key: str,
+    items: Sequence[object],
+    *,
+    url: str,
+    request: PageRequest,
+    next_token: str | None = None,
+) -> dict[str, object]:
+    """``{key: items, meta: {page, page_size, url, first_page_url, next_page_url, key, …}}``;
+    ``url`` is the list's path with its filters, without paging parameters."""
+    size = request.page_size
+    joiner = "&" if "?" in url else "?"
+
+    def page_url(page: int, token: str | None) -> str:
+        query = [("PageSize", str(size)), ("Page", str(page))]
+        if token is not None:
+            query.append(("PageToken", token))
+        return f"{url}{joiner}{urlencode(query)}"
+
+    return {
+        key: list(items),
+        "meta": {
+            "page": request.page,
+            "page_size": size,
+            "first_page_url": page_url(0, None),
+            "previous_page_url": None,
+            "url": page_url(request.page, request.token),
+            "next_page_url": None if next_token is None else page_url(request.page + 1, next_token),
+            "key": key,
+        },
     }
