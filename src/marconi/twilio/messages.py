@@ -91,9 +91,7 @@ def _send_request(form: Form, idempotency_key: str | None) -> SendRequest:
         to=to,
         from_=from_,
         body=body,
-        status_callback=None
-        if callback is None
-        else mark(check_url(callback, field="StatusCallback")),
+        status_callback=callback,
         validity_period=form.integer("ValidityPeriod", low=1, high=VALIDITY_MAX),
         send_at=send_at,
         smart_encoding=form.boolean("SmartEncoded"),
