@@ -95,3 +95,20 @@ async def test_messaging_service_errors(account: TwilioAccount) -> None:
             phone_number_sid=numbers[0].sid,
         )
     assert raised.value.code == 20404
+
+
+async def test_a_removed_number_leaves_the_pool(account: TwilioAccount) -> None:
+    client = account.client()
+    service = await asyncio.to_thread(client.messaging.v1.services.create, friendly_name="p")
+    number = await asyncio.to_thread(
+        client.incoming_phone_numbers.create, phone_number="+14155550102"
+    )
+    pool = client.messaging.v1.services(service.sid).phone_numbers
+    await asyncio.to_thread(pool.create, phone_number_sid=number.sid)
+    assert await asyncio.to_thread(client.incoming_phone_numbers(number.sid).delete) is True
+    assert await asyncio.to_thread(pool.list) == []
+    with pytest.raises(TwilioRestException) as raised:
+        await asyncio.to_thread(
+            client.messages.create, to="+14155550111", messaging_service_sid=service.sid, body="x"
+        )
+    assert raised.value.code == 21704
