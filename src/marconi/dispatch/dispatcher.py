@@ -77,6 +77,10 @@ InboundHandler = Callable[[str, DeliverSm], "int | asyncio.Future[int] | Awaitab
 
 _OK: Final = int(CommandStatus.ESME_ROK)
 _LINK_DOWN_DELAY: Final = 1.0
+# After a receipt came before its submit result was stored, look once a second, for this many
+# seconds, for early receipts whose part has been stored since (see settle_early_receipts).
+_SETTLE_INTERVAL: Final = 1.0
+_SETTLE_LOOKBACK: Final = 60.0
 
 _PART_STATUS: Final = {
     ReceiptStatus.DELIVRD: PartStatus.DELIVERED,
@@ -154,6 +158,8 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_expiry = 0.0
         self._next_depth = 0.0
+        self._settle_until = 0.0  # look for early receipts to settle until then
+        self._next_settle = 0.0
         self.claimed = 0
         self.recorded = 0
 
@@ -309,6 +315,13 @@ class Dispatcher:
         if self._metrics is not None and mono >= self._next_depth:
             self._next_depth = mono + 2.0
             self._metrics.queue_depth.set(await self._queue.queue_depth())
+        if mono < self._settle_until and mono >= self._next_settle:
+            # Early receipts came lately: apply any whose submit result is stored by now.
+            self._next_settle = mono + _SETTLE_INTERVAL
+            now = self._clock()
+            await self._queue.settle_early_receipts(
+                now=now, received_after=now - timedelta(seconds=_SETTLE_LOOKBACK)
+            )
 
     # -- one batch -------------------------------------------------------------------------------
 
@@ -574,7 +587,9 @@ class Dispatcher:
         outcomes = await self._queue.apply_receipts(receipts, now=self._clock())
         metrics = self._metrics
         for receipt, outcome in zip(receipts, outcomes, strict=True):
-            if receipt.status is not PartStatus.SUBMITTED and outcome is not ReceiptOutcome.EARLY:
+            if outcome is ReceiptOutcome.EARLY:
+                self._settle_until = time.monotonic() + _SETTLE_LOOKBACK
+            elif receipt.status is not PartStatus.SUBMITTED:
                 self._ids.forget(receipt.connector, receipt.smsc_message_id)
             if metrics is None:
                 continue

@@ -228,6 +228,12 @@ class MessageQueue(Protocol):
 
     async def purge_early_receipts(self, *, received_before: datetime) -> int: ...
 
+    async def settle_early_receipts(self, *, now: datetime, received_after: datetime) -> int:
+        """Apply the early receipts received after ``received_after`` whose part is stored by
+        now; returns how many. On PostgreSQL a receipt and its submit result can commit at the
+        same moment on two connections, each missing the other: this picks such receipts up."""
+        ...
+
 
 class WebhookOutbox(Protocol):
     async def enqueue_webhook(self, new: NewWebhook, *, now: datetime) -> WebhookDelivery: ...

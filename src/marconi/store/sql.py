@@ -1414,6 +1414,42 @@ class SqlStore:
 
         return await self._write(run)
 
+    async def settle_early_receipts(self, *, now: datetime, received_after: datetime) -> int:
+        e = early_receipts.c
+        p = message_parts.c
+        query = (
+            sa.select(early_receipts)
+            .where(
+                e.received_at > received_after,
+                sa.exists().where(
+                    p.connector == e.connector, p.smsc_message_id == e.smsc_message_id
+                ),
+            )
+            .order_by(e.received_at, e.id)
+            .limit(1000)
+        )
+
+        async def run(conn: AsyncConnection) -> int:
+            early = (await conn.execute(query)).all()
+            if not early:
+                return 0
+            receipts = [
+                Receipt(
+                    connector=r.connector,
+                    smsc_message_id=r.smsc_message_id,
+                    status=PartStatus(r.status),
+                    stat=r.stat,
+                    err=r.err,
+                    raw=r.raw,
+                )
+                for r in early
+            ]
+            await self._apply_receipts(conn, receipts, now)
+            await conn.execute(early_receipts.delete().where(e.id.in_([r.id for r in early])))
+            return len(early)
+
+        return await self._write(run)
+
     # -- transitions ---------------------------------------------------------------------------
 
     async def _apply_changes(

@@ -63,6 +63,7 @@ async def test_hot_statements_use_indexes(tmp_path: Path) -> None:
             [Receipt(connector="c", smsc_message_id="r1", status=PartStatus.DELIVERED)],
             now=later(3),
         )
+        await store.settle_early_receipts(now=later(4), received_after=later(0))
         await store.expire_due(now=later(4))
         await store.requeue_stale(now=later(5), claimed_before=later(4))
         await store.queue_depth()

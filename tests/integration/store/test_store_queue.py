@@ -22,6 +22,7 @@ from marconi.store.model import (
     Submitted,
     SubmittedPart,
 )
+from marconi.store.schema import early_receipts
 from marconi.store.sql import SqlStore
 
 S = MessageStatus
@@ -278,6 +279,38 @@ async def test_receipt_before_submit_result_is_matched_later(store: SqlStore) ->
     assert part.receipt_stat == "DELIVRD"
     # the early receipt was consumed: it does not match anything a second time
     assert await store.purge_early_receipts(received_before=later(100)) == 0
+
+
+async def test_an_early_receipt_that_missed_its_part_is_settled_later(store: SqlStore) -> None:
+    """The race of two connections: the receipt's transaction looked for the part before the
+    submit result's committed, which looked for early receipts before the receipt's committed."""
+    a = await account(store)
+    m = await queued(store, a.id)
+    await store.claim_batch(1, now=later(1), worker_id="w")
+    await store.record_submit_results([submitted(m, "r5")], now=later(2))
+    async with store._write_engine.begin() as conn:
+        await conn.execute(
+            early_receipts.insert(),
+            {
+                "connector": "c",
+                "smsc_message_id": "r5",
+                "status": PartStatus.DELIVERED.value,
+                "stat": "DELIVRD",
+                "err": "000",
+                "raw": "id:r5 stat:DELIVRD err:000",
+                "received_at": later(2),
+            },
+        )
+    await store.apply_receipts([receipt("r6", PartStatus.DELIVERED)], now=later(2))  # no part
+    assert await status_of(store, m) is S.SENT
+    # Only receipts received after the bound are looked at.
+    assert await store.settle_early_receipts(now=later(3), received_after=later(2)) == 0
+    assert await store.settle_early_receipts(now=later(3), received_after=later(1)) == 1
+    assert await status_of(store, m) is S.DELIVERED
+    assert (await store.list_parts(a.id, m.id))[0].receipt_stat == "DELIVRD"
+    assert await store.settle_early_receipts(now=later(4), received_after=later(1)) == 0
+    # The receipt without a part stays for its submit result (or the purge).
+    assert await store.purge_early_receipts(received_before=later(100)) == 1
 
 
 async def test_purge_early_receipts(store: SqlStore) -> None:

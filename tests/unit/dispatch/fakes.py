@@ -78,6 +78,8 @@ class FakeQueue:
         self.receipts: list[Receipt] = []
         self.requeued_before: datetime | None = None
         self.expire_calls = 0
+        self.settle_calls = 0
+        self.receipt_outcome = ReceiptOutcome.APPLIED
         self.recorded = asyncio.Event()
         self.fail_records = 0
         self._wake = asyncio.Event()
@@ -115,7 +117,7 @@ class FakeQueue:
         self, receipts: Sequence[Receipt], *, now: datetime
     ) -> list[ReceiptOutcome]:
         self.receipts.extend(receipts)
-        return [ReceiptOutcome.APPLIED for _ in receipts]
+        return [self.receipt_outcome for _ in receipts]
 
     async def expire_due(self, *, now: datetime, limit: int = 1000) -> int:
         self.expire_calls += 1
@@ -129,6 +131,10 @@ class FakeQueue:
         return len(self.queued)
 
     async def purge_early_receipts(self, *, received_before: datetime) -> int:
+        return 0
+
+    async def settle_early_receipts(self, *, now: datetime, received_after: datetime) -> int:
+        self.settle_calls += 1
         return 0
 
 

@@ -19,6 +19,7 @@ from marconi.store.model import (
     Failed,
     MessageStatus,
     PartStatus,
+    ReceiptOutcome,
     RetryLater,
     Submitted,
 )
@@ -204,6 +205,26 @@ async def test_receipts_are_stored_in_a_batch_and_answered_after_the_commit() ->
         ("77", PartStatus.UNDELIVERED),
     ]
     assert queue.receipts[0].stat == "DELIVRD"
+
+
+async def test_after_an_early_receipt_the_dispatcher_settles_early_receipts() -> None:
+    queue = FakeQueue()
+    dispatcher = make(queue, [FakeConnector("a")])
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        await asyncio.sleep(0.05)
+        assert queue.settle_calls == 0  # nothing came early: no query
+        queue.receipt_outcome = ReceiptOutcome.EARLY
+        answer = dispatcher.on_deliver_sm("a", receipt_pdu("12", ReceiptStatus.DELIVRD))
+        assert isinstance(answer, asyncio.Future)
+        await answer
+        dispatcher.wake()
+        async with asyncio.timeout(5):
+            while queue.settle_calls == 0:  # noqa: ASYNC110 - the fake has no event for it
+                await asyncio.sleep(0.01)
+    finally:
+        await dispatcher.stop(grace=1)
+        await task
 
 
 async def test_mo_goes_to_the_inbound_hook_and_bad_receipts_are_acknowledged() -> None:
