@@ -3,6 +3,7 @@
     python benchmarks/api_accept.py                          # SQLite, 64 and 100 clients
     python benchmarks/api_accept.py --clients 64 --count 60000
     python benchmarks/api_accept.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    MARCONI_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python benchmarks/api_accept.py
     python benchmarks/api_accept.py --rate 3000               # p50/p99 at a fixed offered load
 
 The API runs under uvicorn (uvloop, httptools) in a subprocess, over a fresh SQLite file in a
@@ -352,7 +353,11 @@ def start_server(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("MARCONI_DATABASE_URL") or None,
+        help="default: MARCONI_DATABASE_URL, else a temporary SQLite file",
+    )
     parser.add_argument("--clients", default="64,100", help="comma-separated client counts")
     parser.add_argument(
         "--count", type=int, default=60_000, help="requests per run (python driver)"

@@ -4,6 +4,7 @@ the server's memory with a million messages queued.
 
     python benchmarks/e2e_throughput.py                        # SQLite, 64 clients, 15 s
     python benchmarks/e2e_throughput.py --database postgresql  # a fresh PostgreSQL database
+    MARCONI_DATABASE_URL=postgresql://postgres@127.0.0.1/test python benchmarks/e2e_throughput.py
     python benchmarks/e2e_throughput.py --queue-only           # RSS while 1,000,000 queue up
 
 ``marconi serve`` runs as a subprocess (uvloop, httptools, the rate limit off) with the built-in
@@ -35,7 +36,13 @@ from datetime import UTC, datetime
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
-PG_ADMIN = os.environ.get("MARCONI_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# The PostgreSQL server to make a fresh database on: MARCONI_DATABASE_URL's when it names one.
+_ENV_URL = os.environ.get("MARCONI_DATABASE_URL", "")
+PG_ADMIN = (
+    _ENV_URL
+    if _ENV_URL.startswith("postgres")
+    else os.environ.get("MARCONI_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
 
 WRK_SCRIPT = """
 wrk.method = "POST"
@@ -361,7 +368,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="postgresql" if _ENV_URL.startswith("postgres") else "sqlite",
+        help="postgresql: a fresh database on MARCONI_DATABASE_URL's server (default when it is "
+        "set), else on MARCONI_TEST_DATABASE_URL's or postgres@127.0.0.1",
+    )
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--window", type=int, default=256)
