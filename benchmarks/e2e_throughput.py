@@ -384,6 +384,8 @@ def main() -> None:
     )
     parser.add_argument("--messages", type=int, default=1_000_000)
     args = parser.parse_args()
+    # A SIGTERM (``timeout``, a CI job) unwinds like Ctrl-C: the server stops, the database goes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.queue_only:
         run_queue_only(args)
     else:
