@@ -293,3 +293,11 @@ async def test_another_node_applies_a_change_made_through_this_one(
             assert other.link_state("carrier-b") is None
         finally:
             await other.aclose()
+
+
+async def test_the_routes_are_in_the_openapi_document(tmp_path: Path) -> None:
+    async with running(settings_for(tmp_path)) as svc:
+        paths = (await svc.client.get("/openapi.json")).json()["paths"]
+        assert set(paths["/v1/connectors/{name}"]) == {"get", "put", "delete"}
+        assert set(paths["/v1/routes"]) == {"get", "put"}
+        assert "403" in paths["/v1/connectors"]["get"]["responses"]
