@@ -36,6 +36,7 @@ from typing import Protocol
 
 from marconi.smpp import DeliverSm, SubmitSm, SubmitSmResp, Tag, Tlvs
 from marconi.transport import BaseHandler, SmppClient, SmppServer, SmppSession, install_uvloop
+from marconi.transport.loop import tune_gc
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(os.environ.get("MARCONI_SHARED_TOOLS", ROOT.parent / "shared" / "tools"))
@@ -329,6 +330,7 @@ def main() -> int:
     if not args.no_uvloop:
         install_uvloop()
     if args.serve:
+        tune_gc()  # as `marconi smsc` does
         asyncio.run(serve(args.serve, use_simulator=not args.minimal))
         return 0
 

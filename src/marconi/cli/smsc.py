@@ -24,7 +24,7 @@ from marconi.simulator import (
     parse_fault,
     parse_latency,
 )
-from marconi.transport.loop import install_uvloop
+from marconi.transport.loop import install_uvloop, tune_gc
 
 logger = logging.getLogger("marconi.simulator")
 
@@ -234,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     interval = args.summary_interval if args.summary_interval > 0 else None
     install_uvloop()
+    tune_gc()  # this process is the simulator: see tune_gc for why
     try:
         asyncio.run(_serve(cfg, interval))
     except OSError as exc:

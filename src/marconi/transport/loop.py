@@ -1,14 +1,20 @@
-"""Event loop choice: uvloop when it is installed (the ``fast`` extra), asyncio's otherwise."""
+"""Process set-up for speed: uvloop when it is installed (the ``fast`` extra), and a collector
+tuned for a process that keeps many small objects alive for a while (an SMSC, a load test)."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
+from typing import Final
 
-__all__ = ["install_uvloop", "uvloop_available"]
+__all__ = ["GC_THRESHOLDS", "install_uvloop", "tune_gc", "uvloop_available"]
 
 log = logging.getLogger(__name__)
+
+GC_THRESHOLDS: Final = (50_000, 10, 10)
+"""What :func:`tune_gc` sets: a young generation of 50,000 objects instead of 700."""
 
 
 def uvloop_available() -> bool:
@@ -31,3 +37,20 @@ def install_uvloop() -> bool:
         return False
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     return True
+
+
+def tune_gc() -> None:
+    """Freeze what exists now out of the cyclic collector and make it run less often.
+
+    The simulator keeps every recent message (a record and its request PDU) for ``query_sm``, a
+    few hundred thousand objects that outlive the young generations. With CPython's defaults the
+    collector then walks all of them every few tens of thousands of messages, a sixth of the
+    CPU time with receipts. Frozen start-up objects are never walked again, and a larger young
+    generation promotes fewer of the short-lived ones. Reference counting still frees almost
+    everything at once; only reference cycles wait longer. Process-wide: call it once, at the
+    start of a process whose main work is SMPP traffic (``marconi smsc`` does), not from a
+    library.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
