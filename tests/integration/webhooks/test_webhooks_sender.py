@@ -215,11 +215,13 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     return make_tls_files(tmp_path_factory.mktemp("webhook-tls"))
 
 
-async def tls_server(files: TlsFiles) -> asyncio.Server:
+async def tls_server(files: TlsFiles, connections: list[int] | None = None) -> asyncio.Server:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(files.cert, files.key)
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if connections is not None:
+            connections.append(1)
         while True:
             await read_request(reader)
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
@@ -247,6 +249,26 @@ async def test_https_checks_the_certificate_against_the_server_hostname(
     finally:
         await trusting.aclose()
         await default.aclose()
+        server.close()
+
+
+async def test_a_tls_connection_checked_for_one_name_never_carries_another(
+    tls: TlsFiles,
+) -> None:
+    """Two host names pinned to one address: each gets connections of its own, so a request is
+    never sent over a TLS session whose certificate was checked for another name."""
+    connections: list[int] = []
+    server = await tls_server(tls, connections)
+    sender = AiohttpSender(ssl_context=ssl.create_default_context(cafile=str(tls.ca_cert)))
+    url = f"https://127.0.0.1:{port_of(server)}/hook"
+    try:
+        for _ in range(3):
+            for name in ("localhost", None):  # the certificate names both localhost and the IP
+                answer = await sender.post(Outgoing(url, HEADERS, BODY, server_hostname=name))
+                assert answer.status == 200
+        assert len(connections) == 2
+    finally:
+        await sender.aclose()
         server.close()
 
 
