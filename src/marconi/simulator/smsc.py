@@ -614,23 +614,16 @@ class Simulator:
 
     def _deliver(self, session: SmppSession, record: MessageRecord, now: float) -> None:
         pdu = self._receipts.pdu(record, now)
-        future = session.deliver_nowait(pdu)
         self.counters.receipts_sent += 1
         if self._trace:
             logger.debug("%r: receipt %r", session, pdu)
-        future.add_done_callback(lambda f: self._receipt_done(f, record))
+        session.deliver_into(pdu, _InFlight(self, record))
 
-    def _receipt_done(self, future: asyncio.Future[Response], record: MessageRecord) -> None:
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is not None:
-            # the connection went away with the receipt in flight: send it to the next receiver
-            self.counters.receipts_sent -= 1
-            self._park(record)
-            self._retry_parked_later()
-        elif future.result().command_status:
-            self.counters.receipts_refused += 1
+    def _receipt_failed(self, record: MessageRecord) -> None:
+        # the connection went away with the receipt in flight: send it to the next receiver
+        self.counters.receipts_sent -= 1
+        self._park(record)
+        self._retry_parked_later()
 
     def _park(self, record: MessageRecord) -> None:
         queue = self._parked.get(record.system_id)
@@ -768,6 +761,29 @@ class Simulator:
             session.system_id,
         )
         return ids
+
+
+class _InFlight:
+    """A receipt sent and not yet answered; the link resolves it inline (a transport Waiter)."""
+
+    __slots__ = ("_done", "_record", "_simulator")
+
+    def __init__(self, simulator: Simulator, record: MessageRecord) -> None:
+        self._simulator = simulator
+        self._record = record
+        self._done = False
+
+    def done(self) -> bool:
+        return self._done
+
+    def set_result(self, result: Response, /) -> None:
+        self._done = True
+        if result.command_status:
+            self._simulator.counters.receipts_refused += 1
+
+    def set_exception(self, exception: BaseException, /) -> None:
+        self._done = True
+        self._simulator._receipt_failed(self._record)
 
 
 class _Handler(BaseHandler):

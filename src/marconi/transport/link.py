@@ -16,6 +16,10 @@ future, and the queue is pumped whenever the window and the throttle allow (on e
 each batch of responses, and on a timer while the throttle makes it wait). A ``submit_sm`` with a
 ``priority_flag`` joins the queue ahead of those without one (after earlier ones with one), so a
 verification code never waits behind a backlog of bulk submits.
+
+A caller that sends many requests and awaits none of them (the SMSC's receipts) can pass its own
+:class:`Waiter` to :meth:`Link.request_into` instead: it is resolved inline, as the response is
+read, which spares a future and a turn of the event loop per request.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import logging
 import operator
 from collections import deque
 from collections.abc import Callable
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
 from marconi.errors import (
     LocalProtocolError,
@@ -50,7 +54,7 @@ from marconi.smpp import (
 from marconi.transport.stream import AsyncStream
 from marconi.transport.throttle import AdaptiveThrottle, Clock
 
-__all__ = ["Link", "send_numbered", "with_sequence_number"]
+__all__ = ["Link", "Waiter", "send_numbered", "with_sequence_number"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,23 @@ _P = TypeVar("_P", bound=Pdu)
 
 _RESPONSE_BIT: Final = 0x80000000
 _ENQUIRE_LINK: Final = int(CommandId.ENQUIRE_LINK)
+
+
+class Waiter(Protocol):
+    """What a request's outcome goes to: an ``asyncio.Future``, or any object with these methods.
+
+    Exactly one of ``set_result`` (the response, whatever its status) and ``set_exception``
+    (ResponseTimeout, TransportError, or why it could not be sent) is called, once, and only
+    while ``done()`` is false. A waiter that is not a future is called inline from the reader: it
+    must return quickly and must not raise.
+    """
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: Response, /) -> None: ...
+
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
 
 _Cloner = Callable[[Pdu, int], Pdu]
 _CLONERS: dict[type[Pdu], _Cloner] = {}
@@ -130,8 +151,8 @@ class Link:
         self._throttle = throttle
         self.name = name
         self._loop = asyncio.get_running_loop()
-        self._pending: dict[int, asyncio.Future[Response]] = {}
-        self._queue: deque[tuple[Request, asyncio.Future[Response]]] = deque()
+        self._pending: dict[int, Waiter] = {}
+        self._queue: deque[tuple[Request, Waiter]] = deque()
         # submit_sm with a priority_flag go ahead of the others: this many lead the queue.
         self._urgent = 0
         self._pump_handle: asyncio.TimerHandle | None = None
@@ -216,9 +237,14 @@ class Link:
         LocalProtocolError when the session state does not allow the request.
         """
         future: asyncio.Future[Response] = self._loop.create_future()
+        self.request_into(pdu, future)
+        return future
+
+    def request_into(self, pdu: Request, future: Waiter) -> None:
+        """Queue ``pdu`` like :meth:`request`, and resolve ``future`` (any :class:`Waiter`)."""
         if self._closed:
-            future.set_exception(TransportError(f"the connection is closed: {self.close_reason}"))
-            return future
+            _fail_quietly(future, TransportError(f"the connection is closed: {self.close_reason}"))
+            return
         if (
             not self._queue
             and len(self._pending) < self._window
@@ -234,9 +260,8 @@ class Link:
             self._queue.append((pdu, future))
             if self._pump_handle is None and len(self._pending) < self._window:
                 self._pump()
-        return future
 
-    def _send_request(self, pdu: Request, future: asyncio.Future[Response]) -> bool:
+    def _send_request(self, pdu: Request, future: Waiter) -> bool:
         conn = self._conn
         seq = conn.next_sequence_number()
         try:
@@ -425,8 +450,9 @@ class Link:
             self._done.set_result(None)
 
 
-def _fail_quietly(future: asyncio.Future[Response], error: BaseException) -> None:
+def _fail_quietly(future: Waiter, error: BaseException) -> None:
     """Fail ``future`` without a "never retrieved" log when nobody awaits it (fire and forget)."""
     if not future.done():
         future.set_exception(error)
-        future.exception()
+        if isinstance(future, asyncio.Future):
+            future.exception()

@@ -68,7 +68,7 @@ from marconi.smpp import (
     response_to,
 )
 from marconi.transport.client import BindType
-from marconi.transport.link import Link
+from marconi.transport.link import Link, Waiter
 from marconi.transport.stream import AsyncStream, TcpListener, start_tcp_listener
 from marconi.transport.throttle import Clock
 
@@ -234,6 +234,12 @@ class SmppSession:
         does not answer, LocalProtocolError when the session is not bound to receive.
         """
         return self.link.request(pdu)
+
+    def deliver_into(self, pdu: DeliverSm, waiter: Waiter) -> None:
+        """Like :meth:`deliver_nowait`, but the outcome goes to ``waiter``, resolved inline as the
+        response is read (see :class:`~marconi.transport.link.Waiter`): no future per PDU, for a
+        caller that pushes many and awaits none."""
+        self.link.request_into(pdu, waiter)
 
     async def deliver(self, pdu: DeliverSm) -> DeliverSmResp:
         """Send a deliver_sm (waiting for a window slot) and return the ESME's response.

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from tests.unit.transport.conftest import FakeSmsc, eventually
 
+from marconi.errors import TransportError
 from marconi.smpp import (
     BindReceiver,
     BindTransceiver,
@@ -238,6 +239,59 @@ async def test_deliver_to_a_raw_esme_and_aclose_unbinds_it(server: SmppServer) -
 
 def _resp(pdu: DeliverSm) -> Response:
     return DeliverSmResp(sequence_number=pdu.sequence_number)
+
+
+class RecordingWaiter:
+    """A Waiter that is not a future: records what the link resolved it with, and when."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[Response | BaseException] = []
+
+    def done(self) -> bool:
+        return bool(self.outcomes)
+
+    def set_result(self, result: Response, /) -> None:
+        self.outcomes.append(result)
+
+    def set_exception(self, exception: BaseException, /) -> None:
+        self.outcomes.append(exception)
+
+
+async def test_deliver_into_resolves_a_plain_waiter_as_the_response_is_read(
+    server: SmppServer,
+) -> None:
+    esme = RawEsme(server)
+    await esme.bind()
+    session = server.receiver_for("acme")
+    assert session is not None
+    answered, refused, cut_off = RecordingWaiter(), RecordingWaiter(), RecordingWaiter()
+    for waiter in (answered, refused, cut_off):
+        session.deliver_into(DeliverSm(source_addr="1", destination_addr="2"), waiter)
+    first, second, third = [await esme.receive() for _ in range(3)]
+    assert isinstance(first, DeliverSm)
+    assert isinstance(second, DeliverSm)
+    assert isinstance(third, DeliverSm)
+    esme.stream.write(encode(_resp(first)))
+    esme.stream.write(
+        encode(
+            DeliverSmResp(
+                sequence_number=second.sequence_number,
+                command_status=CommandStatus.ESME_RX_T_APPN,
+            )
+        )
+    )
+    await eventually(lambda: refused.done())
+    assert [type(o) for o in answered.outcomes] == [DeliverSmResp]
+    assert [o.command_status for o in refused.outcomes] == [CommandStatus.ESME_RX_T_APPN]  # type: ignore[union-attr]
+    assert not cut_off.done()
+    esme.stream.close()  # the third never gets an answer: the connection ends first
+    await eventually(lambda: cut_off.done())
+    assert len(cut_off.outcomes) == 1
+    assert isinstance(cut_off.outcomes[0], TransportError)
+    late = RecordingWaiter()
+    session.deliver_into(DeliverSm(source_addr="1", destination_addr="2"), late)
+    assert len(late.outcomes) == 1
+    assert isinstance(late.outcomes[0], TransportError)
 
 
 async def test_a_long_batch_is_answered_in_growing_flushes() -> None:
