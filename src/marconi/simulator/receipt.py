@@ -22,6 +22,7 @@ from marconi.errors import MarconiError
 from marconi.simulator.record import MessageRecord
 from marconi.simulator.rule import Fate, Outcome
 from marconi.smpp import DeliverSm, EsmClass, Tag, Tlvs
+from marconi.smpp.tlv import TlvItems
 from marconi.text.reassembly import decode_short_message
 from marconi.text.udh import UDHI
 
@@ -31,6 +32,8 @@ GSM_NETWORK: Final = 3
 """network_error_code network type: GSM (the code is then a MAP error)."""
 
 _TEXT_CHARS: Final = 20
+_RECEIPTED_MESSAGE_ID: Final = Tag.RECEIPTED_MESSAGE_ID
+_RECEIPT_ESM_CLASS: Final = int(EsmClass.SMSC_DELIVERY_RECEIPT)
 
 # Octets that read the same in GSM-7 (one septet per octet), IA5 and Latin-1, and print.
 _SAME_IN_GSM: Final = bytes(
@@ -76,8 +79,8 @@ class ReceiptBuilder:
         self.clock_offset = clock_offset
         self._minute = -1
         self._minute_text = ""
-        # per Outcome object (there are a handful): its fixed text and TLV values
-        self._outcomes: dict[int, tuple[Outcome, str, str, bytes, bytes | None]] = {}
+        # per Outcome object (there are a handful): its fixed text and its TLVs after the id
+        self._outcomes: dict[int, tuple[Outcome, str, str, TlvItems]] = {}
 
     def date(self, at: float) -> str:
         """``YYMMDDhhmm`` in UTC of a record-clock time."""
@@ -89,47 +92,44 @@ class ReceiptBuilder:
         self._minute_text = text
         return text
 
-    def _outcome(self, outcome: Outcome) -> tuple[Outcome, str, str, bytes, bytes | None]:
+    def _outcome(self, outcome: Outcome) -> tuple[Outcome, str, str, TlvItems]:
         cached = self._outcomes.get(id(outcome))
         if cached is None:
             fate = outcome.fate
             err = outcome.error_code
+            # TLV values as the octets they travel as: the encoder then copies them as they are
+            tail: TlvItems = ((Tag.MESSAGE_STATE, bytes((fate.message_state,))),)
+            if err:
+                tail += ((Tag.NETWORK_ERROR_CODE, bytes((GSM_NETWORK, err >> 8, err & 0xFF))),)
             cached = (
                 outcome,  # held so that its id() is not reused
-                "001" if fate is Fate.DELIVERED else "000",
+                f" sub:001 dlvrd:{'001' if fate is Fate.DELIVERED else '000'} submit date:",
                 f" stat:{fate.value} err:{err:03d} text:",
-                bytes((fate.message_state,)),
-                bytes((GSM_NETWORK, err >> 8, err & 0xFF)) if err else None,
+                tail,
             )
             self._outcomes[id(outcome)] = cached
         return cached
 
     def text(self, record: MessageRecord, now: float) -> str:
         """The receipt text for ``record``, done at ``now``."""
-        _, dlvrd, stat, _, _ = self._outcome(record.outcome)
+        _, sub_dlvrd, stat, _ = self._outcome(record.outcome)
         message = record.message
         return (
-            f"id:{record.message_id} sub:001 dlvrd:{dlvrd} submit date:"
-            f"{self.date(record.submitted_at)} done date:{self.date(now)}{stat}"
+            f"id:{record.message_id}{sub_dlvrd}{self.date(record.submitted_at)} done date:"
+            f"{self.date(now)}{stat}"
             f"{sample_text(record.body, message.esm_class, message.data_coding)}"
         )
 
     def pdu(self, record: MessageRecord, now: float) -> DeliverSm:
         """The deliver_sm carrying the receipt of ``record``, from its handset to its sender."""
-        _, _, _, state, network_error = self._outcome(record.outcome)
-        # TLV values as the octets they travel as: the encoder then copies them as they are
-        receipted = record.message_id.encode("ascii") + b"\x00"
-        if network_error is not None:
-            tlvs = Tlvs(
-                (
-                    (Tag.RECEIPTED_MESSAGE_ID, receipted),
-                    (Tag.MESSAGE_STATE, state),
-                    (Tag.NETWORK_ERROR_CODE, network_error),
-                )
-            )
-        else:
-            tlvs = Tlvs(((Tag.RECEIPTED_MESSAGE_ID, receipted), (Tag.MESSAGE_STATE, state)))
+        _, sub_dlvrd, stat, tail = self._outcome(record.outcome)
         message = record.message
+        message_id = record.message_id
+        text = (
+            f"id:{message_id}{sub_dlvrd}{self.date(record.submitted_at)} done date:"
+            f"{self.date(now)}{stat}"
+            f"{sample_text(record.body, message.esm_class, message.data_coding)}"
+        )
         destination = record.destination
         return DeliverSm(
             source_addr_ton=destination.dest_addr_ton,
@@ -138,7 +138,10 @@ class ReceiptBuilder:
             dest_addr_ton=message.source_addr_ton,
             dest_addr_npi=message.source_addr_npi,
             destination_addr=message.source_addr,
-            esm_class=EsmClass.SMSC_DELIVERY_RECEIPT,
-            short_message=self.text(record, now).encode("ascii", "replace"),
-            tlvs=tlvs,
+            esm_class=_RECEIPT_ESM_CLASS,
+            short_message=text.encode("ascii", "replace"),
+            # the pairs are well-formed by construction: no need to check them again
+            tlvs=Tlvs.unchecked(
+                ((_RECEIPTED_MESSAGE_ID, message_id.encode("ascii") + b"\x00"), *tail)
+            ),
         )

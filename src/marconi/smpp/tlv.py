@@ -40,7 +40,13 @@ class Tlvs:
         self,
         items: Mapping[Tag, object] | Mapping[int, object] | Iterable[tuple[int, object]] = (),
     ) -> None:
-        pairs = items.items() if isinstance(items, Mapping) else items
+        # tuples and lists first: the Mapping check is an ABC lookup, slow on the receipt path
+        if isinstance(items, (tuple, list)):
+            pairs: Iterable[tuple[int, object]] = items
+        elif isinstance(items, Mapping):
+            pairs = items.items()
+        else:
+            pairs = items
         checked: list[tuple[int, TlvValue]] = []
         for tag, value in pairs:
             if not isinstance(tag, int) or not 0 <= tag <= 0xFFFF:
@@ -56,6 +62,14 @@ class Tlvs:
         self = object.__new__(cls)
         self._items = items
         return self
+
+    @classmethod
+    def unchecked(cls, items: TlvItems) -> Tlvs:
+        """Wrap ``(tag, value)`` pairs without checking them, for hot paths that build the same
+        few TLVs by the thousand. Tags must be :class:`Tag` members (or numbers of unknown tags)
+        and values ``int``, ``str`` or ``bytes``; the encoder still refuses values that do not
+        fit their tag."""
+        return cls._trusted(items)
 
     def items(self) -> TlvItems:
         """Every ``(tag, value)`` pair, in wire order."""

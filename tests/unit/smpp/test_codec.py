@@ -211,6 +211,29 @@ def test_tlv_accessors() -> None:
         tlvs.get_int(Tag.RECEIPTED_MESSAGE_ID)
 
 
+def test_tlvs_take_pairs_in_any_container_and_check_them() -> None:
+    pairs = [(0x0427, 2), (Tag.RECEIPTED_MESSAGE_ID, b"7\x00")]
+    expected = ((Tag.MESSAGE_STATE, 2), (Tag.RECEIPTED_MESSAGE_ID, b"7\x00"))
+    for given_as in (pairs, tuple(pairs), dict(pairs), iter(pairs)):
+        assert Tlvs(given_as).items() == expected
+    with pytest.raises(ValueError, match="an integer"):
+        Tlvs([(0x10000, 1)])
+    with pytest.raises(TypeError, match="int, str or bytes"):
+        Tlvs(((Tag.MESSAGE_STATE, 2.0),))
+
+
+def test_unchecked_tlvs_encode_like_checked_ones() -> None:
+    items = ((Tag.RECEIPTED_MESSAGE_ID, b"7\x00"), (Tag.MESSAGE_STATE, b"\x02"))
+    fast = DeliverSm(sequence_number=1, tlvs=Tlvs.unchecked(items))
+    assert fast.tlvs == Tlvs(items)
+    assert encode(fast) == encode(DeliverSm(sequence_number=1, tlvs=Tlvs(items)))
+    back = decode(encode(fast))
+    assert isinstance(back, DeliverSm)
+    assert back.tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID) == "7"
+    with pytest.raises(LocalProtocolError, match="does not fit"):
+        encode(SubmitSm(sequence_number=1, tlvs=Tlvs.unchecked(((Tag.SAR_MSG_REF_NUM, 70000),))))
+
+
 def test_unterminated_cstring_tlv_reads_as_text() -> None:
     frame = encode(DeliverSm(sequence_number=1)) + bytes.fromhex("001e 0003 616263")
     frame = struct.pack(">I", len(frame)) + frame[4:]
