@@ -8,6 +8,7 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 from tests.e2e.harness import Service, running, settings_for
 
 from marconi.services import SendRequest
@@ -55,6 +56,7 @@ throughput = {rate}
 """
 
 
+@pytest.mark.slow
 async def test_a_code_does_not_wait_behind_a_bulk_backlog(tmp_path: Path) -> None:
     rate, bulk = 100, 2000  # twenty seconds of ordinary traffic queued ahead of the code
     async with running(settings_for(tmp_path, THROTTLED.format(rate=rate))) as svc:

@@ -160,6 +160,7 @@ class SqlVerifyStore:
             decision = decide(service, pending, counts)
             if isinstance(decision, Refuse):
                 return StartResult(
+                    service=service,
                     verification=None,
                     block=await _insert_block(conn, service, destination, decision, now),
                 )
@@ -176,6 +177,7 @@ class SqlVerifyStore:
                 if pending is not None:  # a new code replaces the old one
                     await _set_status(conn, pending.id, VerificationStatus.CANCELED, now)
                 return StartResult(
+                    service=service,
                     verification=await _insert_verification(
                         conn, service, destination, decision, now
                     ),
@@ -191,7 +193,12 @@ class SqlVerifyStore:
                     .returning(*verifications.c)
                 )
             ).one()
-            return StartResult(verification=_verification(row._mapping), block=None, resent=True)
+            return StartResult(
+                service=service,
+                verification=_verification(row._mapping),
+                block=None,
+                resent=True,
+            )
 
         return await self._store._write(run)
 

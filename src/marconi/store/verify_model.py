@@ -176,6 +176,7 @@ StartDecider = Callable[[VerifyService, Verification | None, SendCounts], StartD
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StartResult:
+    service: VerifyService  # as it was read, locked, for the decision
     verification: Verification | None  # None when refused
     block: VerifyBlock | None
     resent: bool = False

@@ -239,7 +239,7 @@ class VerificationService:
             raise VerificationBlocked(result.block)
         verification = result.verification
         assert verification is not None
-        service = await self._store.get_service(account_id, service_id)
+        service = result.service
         if result.resent:
             body = await self._body_of(account_id, verification)
         else:
