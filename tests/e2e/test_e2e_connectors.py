@@ -4,6 +4,7 @@ simulators on loopback, changes applied without a restart."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,34 @@ async def test_the_routes_are_in_the_openapi_document(tmp_path: Path) -> None:
         assert set(paths["/v1/connectors/{name}"]) == {"get", "put", "delete"}
         assert set(paths["/v1/routes"]) == {"get", "put"}
         assert "403" in paths["/v1/connectors"]["get"]["responses"]
+
+
+async def test_messages_in_flight_while_a_connector_rebinds_are_all_delivered(
+    tmp_path: Path, second: Simulator
+) -> None:
+    """Changed settings on the same SMSC: the link unbinds and binds again while messages flow;
+    receipts the SMSC owed the old bind come on the new one, so every message is delivered."""
+    unlimited = dataclasses.replace(settings_for(tmp_path), rate_limit=0.0)  # many polls
+    async with running(unlimited) as svc:
+        await svc.client.put("/v1/connectors/carrier-b", json=smpp_connector(second))
+        await svc.client.put(
+            "/v1/routes", json={"routes": [{"prefixes": ["+44"], "connectors": ["carrier-b"]}]}
+        )
+        await wait_up(svc, "carrier-b")
+
+        async def burst(start: int) -> list[str]:
+            return [
+                (await send(svc, f"+4474001{n:05d}", f"m{n}"))["id"]
+                for n in range(start, start + 100)
+            ]
+
+        changed = smpp_connector(second, window=16, throughput=5000)
+        moving = asyncio.create_task(svc.client.put("/v1/connectors/carrier-b", json=changed))
+        ids = [i for chunk in await asyncio.gather(burst(0), burst(100)) for i in chunk]
+        assert (await moving).status_code == 200
+        for message_id in ids:
+            got = await svc.wait_status(message_id, "delivered", within=15.0)
+            # While carrier-b rebinds, its route fails over to the config file's catch-all.
+            assert got["parts"][0]["connector"] in ("carrier-b", "simulator")
+        assert second.counters.binds == 2
+        assert (await svc.client.get("/v1/connectors/carrier-b")).json()["window"] == 16
