@@ -377,10 +377,19 @@ def _encode_message_id_resp(maximum: int) -> _Encoder:
         if status and not message_id and not tlvs._items:
             body = b""
         else:
-            body = _text(message_id, maximum, "message_id") + b"\x00"
+            try:
+                raw = message_id.encode("latin-1")
+            except (UnicodeEncodeError, AttributeError):
+                raw = _text(message_id, maximum, "message_id")  # raises the precise error
+            if len(raw) >= maximum or 0 in raw:
+                raw = _text(message_id, maximum, "message_id")
+            body = raw + b"\x00"
             if tlvs._items:
                 body += _encode_tlvs(tlvs)
-        return _frame(pdu.command_id, status, seq, body)
+        try:
+            return _HEADER.pack(HEADER_LENGTH + len(body), pdu.command_id, status, seq) + body
+        except struct.error:
+            return _frame(pdu.command_id, status, seq, body)
 
     return encode
 

@@ -365,7 +365,11 @@ class SmppConnection:
         if command_id in RESPONSE_OF:
             pending = self._peer_pending
             limit = self._receive_window
-            if limit is not None and self.peer_outstanding >= limit:
+            # duplicates are rare: count them only when there are some
+            outstanding = len(pending)
+            if self._peer_duplicates:
+                outstanding = self.peer_outstanding
+            if limit is not None and outstanding >= limit:
                 self._out += _bare_response(
                     RESPONSE_OF[command_id], CommandStatus.ESME_RTHROTTLED, seq
                 )

@@ -93,25 +93,13 @@ def with_sequence_number(pdu: _P, sequence_number: int) -> _P:
     return cloner(pdu, sequence_number)  # type: ignore[return-value]
 
 
-# The slot that holds every PDU's sequence_number (it is declared once, on the base class).
-_SET_SEQUENCE_NUMBER: Final = Pdu.__dict__["sequence_number"].__set__
-
-
 def send_numbered(connection: SmppConnection, pdu: Pdu, sequence_number: int) -> bytes:
-    """``connection.send(pdu)`` as if ``pdu`` carried ``sequence_number``.
+    """``connection.send(pdu)`` as if ``pdu`` carried ``sequence_number``; ``pdu`` is unchanged.
 
-    The number is written into the PDU's slot for the duration of the call only and the old one
-    put back, so the caller's frozen PDU is unchanged afterwards; nothing else runs in between.
-    Copying the PDU instead costs ten times as much, on the path every message takes.
+    The connection writes the number into the bytes and its accounting without copying the PDU
+    (a copy costs ten times as much, on the path every message takes).
     """
-    original = pdu.sequence_number
-    if original == sequence_number:
-        return connection.send(pdu)
-    _SET_SEQUENCE_NUMBER(pdu, sequence_number)
-    try:
-        return connection.send(pdu)
-    finally:
-        _SET_SEQUENCE_NUMBER(pdu, original)
+    return connection.send(pdu, sequence_number=sequence_number)
 
 
 def _make_cloner(cls: type[Pdu]) -> _Cloner:
@@ -265,7 +253,7 @@ class Link:
         conn = self._conn
         seq = conn.next_sequence_number()
         try:
-            data = send_numbered(conn, pdu, seq)
+            data = conn.send(pdu, sequence_number=seq)
         except WindowFull:
             return False
         except MarconiError as exc:
@@ -309,10 +297,7 @@ class Link:
         if self._closed:
             return
         try:
-            if sequence_number is None:
-                data = self._conn.send(pdu)
-            else:
-                data = send_numbered(self._conn, pdu, sequence_number)
+            data = self._conn.send(pdu, sequence_number=sequence_number)
         except LocalProtocolError as exc:
             log.warning("%s: cannot send %s: %s", self.name, type(pdu).__name__, exc)
             return
