@@ -124,6 +124,13 @@ def create_app(
         app.include_router(
             verify_router(verify, authenticate, max_body_bytes=options.max_body_bytes)
         )
+        from marconi.twilio.auth import TwilioAuth
+        from marconi.twilio.verify_v2 import verify_v2_router
+
+        twilio_auth = TwilioAuth(authenticator=authenticate, accounts=services.accounts)
+        app.include_router(
+            verify_v2_router(verify, twilio_auth, max_body_bytes=options.max_body_bytes)
+        )
     app.state.settings = settings
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
