@@ -157,29 +157,47 @@ def _encode_tlvs(tlvs: Tlvs) -> bytes:
     return b"".join(parts)
 
 
+# How each known tag reads: (the Tag member, how its value is typed) where the type is
+# _READ_CSTRING, _READ_OCTETS, or the size of an integer; one lookup per TLV on the receive path.
+_READ_CSTRING: Final = -1
+_READ_OCTETS: Final = 0
+_TLV_READS: Final[dict[int, tuple[int, int]]] = {
+    int(tag): (
+        _TAGS.get(tag, tag),
+        _READ_CSTRING
+        if TLV_TYPES.get(tag) is TlvType.CSTRING
+        else _INT_SIZES.get(TLV_TYPES.get(tag), _READ_OCTETS),  # type: ignore[arg-type]
+    )
+    for tag in {*_TAGS, *TLV_TYPES}
+}
+
+
 def _decode_tlvs(buf: _Buffer, pos: int, end: int) -> Tlvs:
     items: list[tuple[int, TlvValue]] = []
-    types = TLV_TYPES
+    unpack = _TLV_HEAD.unpack_from
+    reads = _TLV_READS
     while pos < end:
         if pos + 4 > end:
             raise _BodyError(CommandStatus.ESME_RINVOPTPARSTREAM, "truncated TLV header")
-        tag, length = _TLV_HEAD.unpack_from(buf, pos)
+        tag, length = unpack(buf, pos)
         pos += 4
         value_end = pos + length
         if value_end > end:
             raise _BodyError(CommandStatus.ESME_RINVOPTPARSTREAM, f"TLV 0x{tag:04X} overruns")
-        raw = buf[pos:value_end]
+        value: TlvValue
+        read = reads.get(tag)
+        if read is None:
+            value = buf[pos:value_end]
+        else:
+            tag, kind = read
+            if kind == length and kind > 0:
+                value = int.from_bytes(buf[pos:value_end], "big")
+            elif kind == _READ_CSTRING and length and buf.find(0, pos, value_end) == value_end - 1:
+                value = buf[pos : value_end - 1].decode("latin-1")
+            else:
+                value = buf[pos:value_end]  # octets, or a length its type does not allow
+        items.append((tag, value))
         pos = value_end
-        kind = types.get(tag)
-        value: TlvValue = raw
-        if kind is None or kind is TlvType.OCTETS:
-            pass
-        elif kind is TlvType.CSTRING:
-            if length and raw.find(0) == length - 1:
-                value = raw[:-1].decode("latin-1")
-        elif length == _INT_SIZES[kind]:
-            value = int.from_bytes(raw, "big")
-        items.append((_TAGS.get(tag, tag), value))
     return Tlvs._trusted(tuple(items))
 
 

@@ -70,6 +70,7 @@ from marconi.smpp import (
     DataSm,
     DataSmResp,
     DeliverSm,
+    DeliverSmResp,
     EnquireLink,
     GenericNack,
     Outbind,
@@ -113,6 +114,12 @@ StateHook = Callable[["SmppClient"], None]
 _RETRY_STATUSES: Final = frozenset({CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL})
 
 _R = TypeVar("_R", bound=Response)
+
+# The usual answer to an inbound message, built once: the link sends it under each request's number.
+_ACCEPTED: Final[dict[type[Request], Response]] = {
+    DeliverSm: DeliverSmResp(),
+    DataSm: DataSmResp(),
+}
 
 
 class BindType(enum.Enum):
@@ -551,7 +558,7 @@ class SmppClient:
             link.respond(response_to(pdu, CommandStatus.ESME_RINVCMDID))
             return
         if hook is None:
-            link.respond(response_to(pdu, CommandStatus.ESME_ROK))
+            link.respond(_ACCEPTED[type(pdu)], pdu.sequence_number)
             return
         try:
             result = hook(pdu)  # type: ignore[arg-type]
@@ -560,7 +567,10 @@ class SmppClient:
             result = CommandStatus.ESME_RX_T_APPN
         if isinstance(result, int):
             # a plain function answered at once: no task, and the response joins this write
-            link.respond(response_to(pdu, result))
+            if result == CommandStatus.ESME_ROK:
+                link.respond(_ACCEPTED[type(pdu)], pdu.sequence_number)
+            else:
+                link.respond(response_to(pdu, result))
             return
         self._inbound.append((link, pdu, result))
         if self._inbound_task is None or self._inbound_task.done():

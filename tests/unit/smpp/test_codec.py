@@ -194,6 +194,30 @@ def test_known_tlv_with_an_odd_length_is_kept_raw() -> None:
     assert encode(pdu) == frame
 
 
+@pytest.mark.parametrize(
+    ("wire", "value"),
+    [
+        ("0427 0001 02", 2),  # integer of its size
+        ("0427 0000", b""),  # empty where an integer belongs: kept raw, not 0
+        ("0424 0000", b""),  # empty octets
+        ("001e 0004 61620000", b"ab\x00\x00"),  # a C-string with a NUL inside: raw
+        ("001e 0003 616263", b"abc"),  # unterminated C-string: raw
+        ("001e 0004 61626300", "abc"),  # terminated C-string: text
+        ("1401 0001 05", b"\x05"),  # unknown tag: raw, its number kept
+    ],
+)
+def test_tlv_values_are_typed_by_tag_and_length(wire: str, value: object) -> None:
+    frame = encode(DeliverSm(sequence_number=1)) + bytes.fromhex(wire)
+    frame = struct.pack(">I", len(frame)) + frame[4:]
+    pdu = decode(frame)
+    assert isinstance(pdu, DeliverSm)
+    ((tag, got),) = pdu.tlvs.items()
+    assert tag == int(wire[:4], 16)
+    assert got == value
+    assert type(got) is type(value)
+    assert encode(pdu) == frame
+
+
 def test_tlv_accessors() -> None:
     tlvs = Tlvs({Tag.RECEIPTED_MESSAGE_ID: "abc", Tag.SAR_MSG_REF_NUM: 7, 0x1401: b"\x01"})
     assert tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID) == "abc"
