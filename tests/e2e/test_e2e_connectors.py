@@ -291,7 +291,7 @@ async def test_another_node_applies_a_change_made_through_this_one(
             await svc.client.put("/v1/routes", json={"routes": []})
             assert (await svc.client.delete("/v1/connectors/carrier-b")).status_code == 204
             await wait_sessions(second, 0)
-            assert other.link_state("carrier-b") is None
+            await eventually(lambda: other.link_state("carrier-b") is None)
         finally:
             await other.aclose()
 

@@ -50,7 +50,13 @@ from marconi.dispatch.correlate import IdBook
 from marconi.dispatch.pdu import PduBuilder
 from marconi.dispatch.retry import Disposition, RetryPolicy, classify, error_code
 from marconi.dispatch.route import Router
-from marconi.errors import EncodingError, MarconiError, RemoteProtocolError, StoreError
+from marconi.errors import (
+    EncodingError,
+    LocalProtocolError,
+    MarconiError,
+    RemoteProtocolError,
+    StoreError,
+)
 from marconi.metrics import Metrics
 from marconi.services.clock import Clock, utc_now
 from marconi.smpp import CommandStatus, DeliverSm, SubmitSm, SubmitSmResp
@@ -518,6 +524,10 @@ class Dispatcher:
                 submitted += 1
                 continue
             disposition = classify(first_error)
+            if isinstance(first_error, LocalProtocolError) and not connector.up:
+                # The session refused because the link was closing under the submit (a drop,
+                # or a rebind after its settings changed): the link's fault, not the message's.
+                disposition = Disposition.FAILOVER
             code = error_code(first_error)
             if disposition is Disposition.FAILOVER:
                 if any(c not in job.tried for c in job.candidates):

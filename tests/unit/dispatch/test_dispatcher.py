@@ -10,7 +10,7 @@ from tests.unit.dispatch.fakes import T0, FakeConnector, FakeQueue, message
 
 from marconi.config import RouteConfig
 from marconi.dispatch import Dispatcher, RetryPolicy, Router
-from marconi.errors import CommandStatusError, MarconiError, TransportError
+from marconi.errors import CommandStatusError, LocalProtocolError, MarconiError, TransportError
 from marconi.metrics import Metrics
 from marconi.smpp import CommandStatus, DeliverSm, SubmitSm, SubmitSmResp
 from marconi.smpp.receipt import ReceiptStatus, format_receipt
@@ -115,6 +115,33 @@ async def test_every_link_down_retries_later_without_submitting() -> None:
     assert isinstance(outcomes[0], RetryLater)
     assert outcomes[0].error_code == "link_down"
     assert outcomes[0].next_attempt_at > T0
+
+
+async def test_a_link_closing_under_a_submit_fails_over_and_does_not_fail_the_message() -> None:
+    queue = FakeQueue([message(1)])
+
+    def closing(pdu: SubmitSm) -> SubmitSmResp | MarconiError:
+        link.is_up = False  # the session unbinds between the routing and the submit
+        return LocalProtocolError("ESME cannot send submit_sm in state UNBOUND")
+
+    link = FakeConnector("a", answer=closing)
+    spare = FakeConnector("b")
+    outcomes = await dispatch_all(make(queue, [link, spare]), queue, 1)
+    assert isinstance(outcomes[0], Submitted)
+    assert outcomes[0].connector == "b"
+    # With nowhere else to go it waits for the link instead.
+    queue = FakeQueue([message(2)])
+    link = FakeConnector("a", answer=closing)
+    outcomes = await dispatch_all(make(queue, [link]), queue, 1)
+    assert isinstance(outcomes[0], RetryLater)
+    assert outcomes[0].error_code == "LocalProtocolError"
+
+
+async def test_a_local_protocol_error_on_a_link_that_stays_up_fails_the_message() -> None:
+    queue = FakeQueue([message(1)])
+    link = FakeConnector("a", answer=lambda pdu: LocalProtocolError("field too long"))
+    outcomes = await dispatch_all(make(queue, [link]), queue, 1)
+    assert isinstance(outcomes[0], Failed)
 
 
 async def test_transient_errors_retry_with_backoff_and_permanent_ones_fail() -> None:
