@@ -613,10 +613,10 @@ class Simulator:
             self._deliver(sessions[turn % len(sessions)], record, now)
 
     def _deliver(self, session: SmppSession, record: MessageRecord, now: float) -> None:
-        pdu = self._receipts.pdu(record, now)
+        pdu = self._receipts.encoded(record, now)
         self.counters.receipts_sent += 1
         if self._trace:
-            logger.debug("%r: receipt %r", session, pdu)
+            logger.debug("%r: receipt %r", session, self._receipts.pdu(record, now))
         session.deliver_into(pdu, _InFlight(self, record))
 
     def _receipt_failed(self, record: MessageRecord) -> None:

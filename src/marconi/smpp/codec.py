@@ -50,6 +50,7 @@ from marconi.smpp.pdu import (
     DeliverSm,
     DeliverSmResp,
     DistributionList,
+    EncodedDeliverSm,
     EnquireLink,
     EnquireLinkResp,
     GenericNack,
@@ -757,6 +758,14 @@ for _cls, _spec in _SPECS.items():
     _ENCODERS[_cls] = _encode_by_spec(_spec)
     _DECODERS[_cls.command_id] = _decode_by_spec(_cls._make, _spec, issubclass(_cls, Response))
 assert set(_DECODERS) == set(PDU_CLASSES), "every PDU has a codec"
+
+
+def _encode_encoded(pdu: Pdu, seq: int) -> bytes:
+    assert isinstance(pdu, EncodedDeliverSm)
+    return _frame(pdu.command_id, 0, seq, pdu.body)
+
+
+_ENCODERS[EncodedDeliverSm] = _encode_encoded
 
 
 def encode(pdu: Pdu, sequence_number: int | None = None) -> bytes:

@@ -264,6 +264,21 @@ class DeliverSm(Request):
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class EncodedDeliverSm(Request):
+    """A deliver_sm whose body (every octet after the header) is encoded already.
+
+    For an SMSC that sends receipts by the thousand from a template: the connection numbers it,
+    counts it in the window and frames it like a :class:`DeliverSm`, and the peer answers it with
+    a :class:`DeliverSmResp`, but no field is encoded or checked on the way out. ``decode`` the
+    framed octets to see the fields. Never produced by the decoder.
+    """
+
+    command_id = CommandId.DELIVER_SM
+    response_class = DeliverSmResp
+    body: bytes = b""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SmeAddress:
     """A submit_multi destination that is one address (dest_flag 1)."""
 
@@ -459,7 +474,7 @@ PDU_CLASSES: Final[dict[int, type[Pdu]]] = {
 }
 """The class of every PDU, by command_id."""
 
-for _cls in (SmeAddress, DistributionList, UnsuccessSme):
+for _cls in (SmeAddress, DistributionList, UnsuccessSme, EncodedDeliverSm):
     _fast_init(_cls)
 
 

@@ -51,6 +51,7 @@ from marconi.smpp import (
     DataSmResp,
     DeliverSm,
     DeliverSmResp,
+    EncodedDeliverSm,
     EnquireLink,
     QuerySm,
     QuerySmResp,
@@ -235,7 +236,7 @@ class SmppSession:
         """
         return self.link.request(pdu)
 
-    def deliver_into(self, pdu: DeliverSm, waiter: Waiter) -> None:
+    def deliver_into(self, pdu: DeliverSm | EncodedDeliverSm, waiter: Waiter) -> None:
         """Like :meth:`deliver_nowait`, but the outcome goes to ``waiter``, resolved inline as the
         response is read (see :class:`~marconi.transport.link.Waiter`): no future per PDU, for a
         caller that pushes many and awaits none."""

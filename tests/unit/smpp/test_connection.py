@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import struct
 
 import pytest
@@ -25,6 +26,7 @@ from marconi.smpp import (
     ConnectionClosed,
     DeliverSm,
     DeliverSmResp,
+    EncodedDeliverSm,
     EnquireLink,
     EnquireLinkResp,
     Event,
@@ -663,3 +665,21 @@ def test_whatever_the_peer_sends_the_connection_only_reports(
         conn.data_to_send()
     assert closed == (conn.state is SessionState.CLOSED)
     assert conn.state in SessionState
+
+
+def test_an_encoded_deliver_sm_is_numbered_counted_and_answered_like_a_deliver_sm() -> None:
+    pair = ConnectionPair()
+    pair.bind(BindTransceiver(system_id="esme"))
+    receipt = DeliverSm(source_addr="447700900123", destination_addr="ACME", esm_class=4)
+    octets = EncodedDeliverSm(body=encode(receipt)[16:])
+    seq = pair.smsc.next_sequence_number()
+    wire = pair.smsc.send(octets, sequence_number=seq)
+    assert wire == encode(receipt, seq)
+    assert pair.smsc.outstanding == 1
+    pair.esme.receive_data(wire)
+    assert pair.esme.events() == [dataclasses.replace(receipt, sequence_number=seq)]
+    answer = DeliverSmResp(sequence_number=seq)
+    assert pair.send(pair.esme, answer) == [answer]
+    assert pair.smsc.outstanding == 0
+    with pytest.raises(LocalProtocolError, match="cannot send"):
+        pair.esme.send(EncodedDeliverSm(sequence_number=9, body=octets.body))  # not an ESME's
