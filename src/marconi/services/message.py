@@ -85,6 +85,7 @@ class SendRequest:
     metadata: Mapping[str, JsonValue] = field(default_factory=dict)
     idempotency_key: str | None = None
     priority: int = 0  # higher is claimed first; verification codes use the priority class
+    id: str | None = None  # the message's id when the caller chose it (Verify stores it first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +301,7 @@ class MessageService:
             segments=analysis.segments,
             data_coding=analysis.data_coding,
             priority=request.priority,
+            id=request.id,
             status=status,
             send_at=request.send_at,
             expires_at=expires_at,

@@ -374,7 +374,7 @@ async def _insert_verification(
         "code_hash": issue.code_hash,
         "attempts": 0,
         "sends": 1,
-        "message_id": None,
+        "message_id": issue.message_id,
         "created_at": now,
         "updated_at": now,
         "expires_at": issue.expires_at,

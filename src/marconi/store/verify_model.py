@@ -163,10 +163,11 @@ class Resend:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Issue:
-    """A new verification with this code."""
+    """A new verification with this code, to be sent as the message ``message_id``."""
 
     code_hash: str
     expires_at: datetime
+    message_id: str
 
 
 StartDecision = Refuse | Resend | Issue

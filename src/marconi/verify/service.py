@@ -20,6 +20,7 @@ from marconi.errors import Conflict, MarconiError, NotFound, ValidationError
 from marconi.services.address import normalize_phone, parse_sender
 from marconi.services.clock import Clock, utc_now
 from marconi.services.message import MessageService, SendRequest
+from marconi.store.ids import MESSAGE, new_id
 from marconi.store.model import Message
 from marconi.store.verify_model import (
     CheckDecision,
@@ -219,6 +220,8 @@ class VerificationService:
         destination = destination_of(normalize_phone(to, field="to"))
         now = self._clock()
         code = ""
+        # Named now so the verification is stored with it: no second write after the send.
+        message_id = new_id(MESSAGE)
 
         def decide(
             service: VerifyService, pending: Verification | None, counts: SendCounts
@@ -230,7 +233,11 @@ class VerificationService:
             if pending is not None and pending.message_id is not None:
                 return Resend()
             code = generate_code(service.code_length)
-            return Issue(code_hash=hash_code(code), expires_at=now + timedelta(seconds=service.ttl))
+            return Issue(
+                code_hash=hash_code(code),
+                expires_at=now + timedelta(seconds=service.ttl),
+                message_id=message_id,
+            )
 
         result = await self._store.start_verification(
             account_id, service_id, destination, now=now, decide=decide
@@ -254,14 +261,16 @@ class VerificationService:
                     validity_period=max(1, int((verification.expires_at - now).total_seconds())),
                     metadata={"verification_id": verification.id},
                     priority=VERIFY_PRIORITY,
+                    id=None if result.resent else message_id,
                 ),
             )
         except MarconiError:
             if not result.resent:  # nothing carries its code: it can never be approved
                 await self._close(account_id, service_id, verification.id)
             raise
-        await self._store.set_message(verification.id, message.id, now=now)
-        verification = dataclasses.replace(verification, message_id=message.id)
+        if result.resent:
+            await self._store.set_message(verification.id, message.id, now=now)
+            verification = dataclasses.replace(verification, message_id=message.id)
         return StartedVerification(verification, message, result.resent)
 
     async def _body_of(self, account_id: str, verification: Verification) -> str:
@@ -273,8 +282,9 @@ class VerificationService:
                 body = None
         if body is None:
             raise VerificationClosed(
-                "the message that carried this code was redacted, so it cannot be sent again; "
-                "cancel the verification and start a new one",
+                "the message that carries this code cannot be read (it is still being stored, "
+                "or it was redacted), so the code cannot be sent again now; retry in a moment, "
+                "or cancel the verification and start a new one",
                 code="code_unavailable",
                 verification=verification,
             )
