@@ -83,3 +83,30 @@ async def test_a_code_does_not_wait_behind_a_bulk_backlog(tmp_path: Path) -> Non
         delivered_bulk = sum(1 for n in svc.simulator.handset_numbers() if n.startswith("1415"))
         assert latency < 1.0, latency  # the backlog needs some fifteen seconds more
         assert delivered_bulk < bulk / 2
+
+
+async def test_a_burst_to_one_range_is_blocked_while_ordinary_traffic_goes_on(
+    tmp_path: Path,
+) -> None:
+    async with running(settings_for(tmp_path)) as svc:
+        client = svc.client
+        service = (
+            await client.post("/v1/verify/services", json={"name": "Acme", "prefix_limit": 3})
+        ).json()
+        base = f"/v1/verify/services/{service['id']}"
+        answers = [
+            (await client.post(f"{base}/verifications", json={"to": f"+4477009011{n:02d}"}))
+            for n in range(10)
+        ]
+        assert [a.status_code for a in answers] == [201] * 3 + [429] * 7
+        assert {a.json()["code"] for a in answers[3:]} == {"prefix_limit"}
+        for n in range(3):
+            await code_on_handset(svc, f"4477009011{n:02d}")
+        plain = await client.post(
+            "/v1/messages", json={"to": "+447700901109", "body": "Your order"}
+        )
+        await svc.wait_status(plain.json()["id"], "delivered")
+        handset = svc.simulator.handset("447700901109")
+        assert [m.text for m in handset] == ["Your order"]  # no code went to a blocked number
+        blocks = (await client.get(f"{base}/blocks")).json()["items"]
+        assert len(blocks) == 7
