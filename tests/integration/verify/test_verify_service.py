@@ -248,3 +248,21 @@ async def test_a_locale_and_a_template(world: World) -> None:
     assert other.message.body.endswith(" is your code, valid 10 min")
     changed = await world.verify.update_service(a, own.id, ServiceSettings(locale="de"))
     assert changed.template.startswith("Ihr ")
+
+
+async def test_concurrent_checks_of_the_right_code_approve_it_once(world: World) -> None:
+    a = world.account.id
+    svc = await world.verify.create_service(a, ServiceSettings(name="Acme"))
+    started = await world.verify.start(a, svc.id, "+447700900123")
+    code = code_in(started.message.body)
+    results = await asyncio.gather(
+        *(
+            world.verify.check(a, svc.id, code, verification_id=started.verification.id)
+            for _ in range(8)
+        ),
+        return_exceptions=True,
+    )
+    approved = [r for r in results if not isinstance(r, BaseException) and r.valid]
+    closed = [r for r in results if isinstance(r, VerificationClosed)]
+    assert (len(approved), len(closed)) == (1, 7)
+    assert approved[0].verification.attempts == 1
