@@ -44,6 +44,8 @@ async def test_a_code_reaches_the_handset_and_is_approved(tmp_path: Path) -> Non
         good = await client.post(f"{base}/check", json={"to": "+447700900123", "code": code})
         assert good.json()["valid"] is True
         assert good.json()["verification"]["status"] == "approved"
+        erased = (await client.get(f"/v1/messages/{v['message_id']}")).json()
+        assert erased["body"] is None  # the code's text is not kept once it is approved
         replay = await client.post(f"{base}/check", json={"to": "+447700900123", "code": code})
         assert replay.status_code == 409
 

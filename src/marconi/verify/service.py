@@ -9,6 +9,7 @@ leaves ``pending`` once: approved, canceled, expired or max_attempts_reached, an
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -270,6 +271,7 @@ class VerificationService:
             raise
         if result.resent:
             await self._store.set_message(verification.id, message.id, now=now)
+            await self._erase(account_id, verification.message_id)  # the new one carries it
             verification = dataclasses.replace(verification, message_id=message.id)
         return StartedVerification(verification, message, result.resent)
 
@@ -359,7 +361,17 @@ class VerificationService:
         )
         if decided is None or decided.status is VerificationStatus.EXPIRED:
             raise _closed(verification)  # no attempt was counted
+        if decided.status is VerificationStatus.APPROVED:
+            await self._erase(account_id, verification.message_id)
         return CheckResult(verification, decided.status is VerificationStatus.APPROVED)
+
+    async def _erase(self, account_id: str, message_id: str | None) -> None:
+        """Redact the text of a message that carried a code no longer needed; one still
+        waiting to be sent keeps it (the message service refuses until it is sent)."""
+        if message_id is None:
+            return
+        with contextlib.suppress(Conflict, NotFound):
+            await self._messages.redact(account_id, message_id)
 
     async def cancel(self, account_id: str, service_id: str, verification_id: str) -> Verification:
         now = self._clock()
@@ -379,6 +391,7 @@ class VerificationService:
         )
         if not canceled:
             raise _closed(verification)
+        await self._erase(account_id, verification.message_id)
         return verification
 
 

@@ -10,6 +10,7 @@ from tests.integration.verify.conftest import World, make_account
 
 from marconi.errors import NotFound, ValidationError
 from marconi.services import SendRequest
+from marconi.store.model import Submitted, SubmittedPart
 from marconi.store.verify_model import BlockReason, VerificationStatus
 from marconi.verify import (
     VERIFY_PRIORITY,
@@ -266,3 +267,37 @@ async def test_concurrent_checks_of_the_right_code_approve_it_once(world: World)
     closed = [r for r in results if isinstance(r, VerificationClosed)]
     assert (len(approved), len(closed)) == (1, 7)
     assert approved[0].verification.attempts == 1
+
+
+async def send_out(world: World) -> None:
+    """The dispatcher's part: claim what is queued and record it as submitted."""
+    claimed = await world.store.claim_batch(10, now=world.clock(), worker_id="w")
+    await world.store.record_submit_results(
+        [
+            Submitted(
+                message_id=m.id,
+                connector="c",
+                parts=(SubmittedPart(part_number=1, smsc_message_id=f"r-{m.id}"),),
+            )
+            for m in claimed
+        ],
+        now=world.clock(),
+    )
+
+
+async def test_the_codes_text_is_erased_once_sent_and_no_longer_needed(world: World) -> None:
+    a = world.account.id
+    svc = await world.verify.create_service(a, ServiceSettings(name="Acme"))
+    first = await world.verify.start(a, svc.id, "+447700900123")
+    code = code_in(first.message.body)
+    await send_out(world)
+    again = await world.verify.start(a, svc.id, "+447700900123")
+    assert again.message.body == first.message.body
+    old = await world.services.messages.get_message(a, first.message.id)
+    assert old.body is None  # the resend carries the code now
+    assert old.redacted_at is not None
+    await send_out(world)
+    approved = await world.verify.check(a, svc.id, code, to="+447700900123")
+    assert approved.valid
+    latest = await world.services.messages.get_message(a, again.message.id)
+    assert latest.body is None
