@@ -359,10 +359,12 @@ class VerificationService:
             now=now,
             decide=decide,
         )
-        if decided is None or decided.status is VerificationStatus.EXPIRED:
-            raise _closed(verification)  # no attempt was counted
-        if decided.status is VerificationStatus.APPROVED:
+        if decided is None:
+            raise _closed(verification)
+        if decided.status in (VerificationStatus.APPROVED, VerificationStatus.EXPIRED):
             await self._erase(account_id, verification.message_id)
+        if decided.status is VerificationStatus.EXPIRED:
+            raise _closed(verification)  # no attempt was counted
         return CheckResult(verification, decided.status is VerificationStatus.APPROVED)
 
     async def _erase(self, account_id: str, message_id: str | None) -> None:
