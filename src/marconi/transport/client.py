@@ -49,7 +49,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Final, TypeVar
+from typing import Final, TypeVar, cast
 
 from marconi.errors import (
     CommandStatusError,
@@ -504,9 +504,8 @@ class SmppClient:
         Each result is the submit_sm_resp, or the error that :meth:`submit` would have raised for
         that PDU (throttling refusals are retried the same way). Cheaper than one task per submit.
         """
-        results: list[SubmitSmResp | MarconiError] = [
-            TransportError("not sent") for _ in range(len(pdus))
-        ]
+        # every slot is filled below: each pass sets a result for every index it tries
+        results: list[SubmitSmResp | MarconiError | None] = [None] * len(pdus)
         todo = list(range(len(pdus)))
         retries = self.throttle_retries
         throttle = self._throttle
@@ -538,7 +537,7 @@ class SmppClient:
             if again:
                 retries -= 1
             todo = again
-        return results
+        return cast(list[SubmitSmResp | MarconiError], results)
 
     async def request(self, pdu: Request) -> Response:
         """Send any request and return its response whatever its command_status."""
