@@ -6,12 +6,12 @@ from __future__ import annotations
 from marconi.verify.service import (
     VERIFY_PRIORITY,
     CheckResult,
-    ServiceSettings,
     StartedVerification,
     VerificationBlocked,
     VerificationClosed,
     VerificationService,
 )
+from marconi.verify.settings import ServiceSettings
 
 __all__ = [
     "VERIFY_PRIORITY",

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-import phonenumbers
-
 from marconi.errors import Conflict, MarconiError, NotFound, ValidationError
-from marconi.services.address import normalize_phone, parse_sender
+from marconi.services.address import normalize_phone
 from marconi.services.clock import Clock, utc_now
 from marconi.services.message import MessageService, SendRequest
 from marconi.store.ids import MESSAGE, new_id
@@ -39,12 +37,20 @@ from marconi.store.verify_model import (
 )
 from marconi.verify.code import CODE_MAX, CODE_MIN, code_matches, generate_code, hash_code
 from marconi.verify.guard import destination_of, guard
+from marconi.verify.settings import (
+    DEFAULTS,
+    ServiceSettings,
+    check_settings,
+    given,
+    merge,
+    sender,
+    settings_of,
+)
 from marconi.verify.template import check_template, render
 
 __all__ = [
     "VERIFY_PRIORITY",
     "CheckResult",
-    "ServiceSettings",
     "StartedVerification",
     "VerificationBlocked",
     "VerificationClosed",
@@ -53,11 +59,6 @@ __all__ = [
 
 VERIFY_PRIORITY: Final = 10
 """The messages of codes are claimed before every message of a lower priority (ordinary: 0)."""
-
-TTL_RANGE: Final = (30, 24 * 3600)
-ATTEMPTS_RANGE: Final = (1, 60)
-NAME_MAX: Final = 200
-_REGIONS: Final = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
 class VerificationBlocked(MarconiError):
@@ -76,37 +77,6 @@ class VerificationClosed(Conflict):
         super().__init__(message)
         self.code = code
         self.verification = verification
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServiceSettings:
-    """A verify service's settings; None means the default (or, in an update, unchanged)."""
-
-    name: str | None = None
-    code_length: int | None = None
-    ttl: int | None = None
-    max_attempts: int | None = None
-    max_sends: int | None = None
-    send_window: int | None = None
-    prefix_limit: int | None = None
-    country_limit: int | None = None
-    allowed_countries: tuple[str, ...] | None = None
-    template: str | None = None
-    locale: str | None = None
-    from_: str | None = None
-
-
-_DEFAULTS: Final = ServiceSettings(
-    code_length=6,
-    ttl=600,
-    max_attempts=5,
-    max_sends=5,
-    send_window=3600,
-    prefix_limit=100,
-    country_limit=10_000,
-    allowed_countries=(),
-    locale="en",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,25 +112,25 @@ class VerificationService:
     async def create_service(self, account_id: str, settings: ServiceSettings) -> VerifyService:
         if settings.name is None:
             raise ValidationError("name is required", code="missing_field", field="name")
-        merged = _merge(_DEFAULTS, settings)
-        _check_settings(merged)
+        merged = merge(DEFAULTS, settings)
+        check_settings(merged)
         assert merged.name is not None
         assert merged.locale is not None
         return await self._store.create_service(
             NewVerifyService(
                 account_id=account_id,
                 name=merged.name,
-                code_length=_given(merged.code_length),
-                ttl=_given(merged.ttl),
-                max_attempts=_given(merged.max_attempts),
-                max_sends=_given(merged.max_sends),
-                send_window=_given(merged.send_window),
-                prefix_limit=_given(merged.prefix_limit),
-                country_limit=_given(merged.country_limit),
+                code_length=given(merged.code_length),
+                ttl=given(merged.ttl),
+                max_attempts=given(merged.max_attempts),
+                max_sends=given(merged.max_sends),
+                send_window=given(merged.send_window),
+                prefix_limit=given(merged.prefix_limit),
+                country_limit=given(merged.country_limit),
                 allowed_countries=merged.allowed_countries or (),
                 template=check_template(merged.template, merged.locale),
                 locale=merged.locale,
-                from_addr=_sender(merged.from_),
+                from_addr=sender(merged.from_),
             ),
             now=self._clock(),
         )
@@ -169,8 +139,8 @@ class VerificationService:
         self, account_id: str, service_id: str, settings: ServiceSettings
     ) -> VerifyService:
         current = await self._store.get_service(account_id, service_id)
-        merged = _merge(_settings_of(current), settings)
-        _check_settings(merged)
+        merged = merge(settings_of(current), settings)
+        check_settings(merged)
         assert merged.locale is not None
         template = None
         if settings.template is not None or settings.locale is not None:
@@ -404,74 +374,3 @@ def _closed(verification: Verification) -> VerificationClosed:
         code=f"verification_{status.value}",
         verification=verification,
     )
-
-
-def _merge(base: ServiceSettings, update: ServiceSettings) -> ServiceSettings:
-    changes = {
-        f.name: getattr(update, f.name)
-        for f in dataclasses.fields(update)
-        if getattr(update, f.name) is not None
-    }
-    return dataclasses.replace(base, **changes)
-
-
-def _settings_of(service: VerifyService) -> ServiceSettings:
-    return ServiceSettings(
-        name=service.name,
-        code_length=service.code_length,
-        ttl=service.ttl,
-        max_attempts=service.max_attempts,
-        max_sends=service.max_sends,
-        send_window=service.send_window,
-        prefix_limit=service.prefix_limit,
-        country_limit=service.country_limit,
-        allowed_countries=service.allowed_countries,
-        template=service.template,
-        locale=service.locale,
-        from_=service.from_addr,
-    )
-
-
-def _given(value: int | None) -> int:
-    assert value is not None
-    return value
-
-
-def _sender(value: str | None) -> str | None:
-    return None if value is None else parse_sender(value, field="from").value
-
-
-def _in_range(value: int | None, low: int, high: int, field: str) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(
-            f"{field} must be a whole number from {low} to {high}",
-            code="invalid_value",
-            field=field,
-        )
-
-
-def _check_settings(s: ServiceSettings) -> None:
-    if s.name is not None and not 1 <= len(s.name.strip()) <= NAME_MAX:
-        raise ValidationError(
-            f"name must be 1 to {NAME_MAX} characters", code="invalid_value", field="name"
-        )
-    _in_range(s.code_length, CODE_MIN, CODE_MAX, "code_length")
-    _in_range(s.ttl, *TTL_RANGE, "ttl")
-    _in_range(s.max_attempts, *ATTEMPTS_RANGE, "max_attempts")
-    _in_range(s.max_sends, 1, 1000, "max_sends")
-    _in_range(s.send_window, 60, 7 * 24 * 3600, "send_window")
-    _in_range(s.prefix_limit, 1, 1_000_000, "prefix_limit")
-    _in_range(s.country_limit, 1, 10_000_000, "country_limit")
-    for region in s.allowed_countries or ():
-        if region not in _REGIONS:
-            raise ValidationError(
-                f"allowed_countries: {region!r} is not an ISO 3166 region code like US or GB",
-                code="invalid_value",
-                field="allowed_countries",
-            )
-    if s.locale is not None and not 2 <= len(s.locale) <= 16:
-        raise ValidationError(
-            "locale must be a language tag like en or pt-BR", code="invalid_value", field="locale"
-        )
