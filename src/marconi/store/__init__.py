@@ -67,4 +67,5 @@ async def open_store(
         writers=writers,
         callback_statuses=callback_statuses,
         status_payload=status_payload,
+        schema=schema,
     )

@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import hashlib
 import json
 import logging
 import secrets
@@ -124,6 +125,16 @@ _MAX_PAGE: Final = 500
 _CHECKPOINT_EVERY: Final = 0.5  # seconds
 _MESSAGES_CHANNEL: Final = "marconi_messages"
 _WEBHOOKS_CHANNEL: Final = "marconi_webhooks"
+
+
+def _channel(name: str, schema: str | None) -> str:
+    """NOTIFY channels are per database, not per schema: deployments that share a database in
+    schemas of their own get channels of their own (short: a channel name has 63 bytes)."""
+    if schema is None:
+        return name
+    return f"{name}_{hashlib.sha256(schema.encode()).hexdigest()[:16]}"
+
+
 # For each target status, the statuses a message may move to it from.
 _MOVES_TO: Final = {
     target: sorted(source.value for source, targets in ALLOWED.items() if target in targets)
@@ -245,8 +256,11 @@ class SqlStore:
         writers: int | None = None,
         callback_statuses: frozenset[MessageStatus] = DEFAULT_CALLBACK_STATUSES,
         status_payload: StatusPayload = default_status_payload,
+        schema: str | None = None,
     ) -> None:
         self.dialect = dialect
+        self._messages_channel = _channel(_MESSAGES_CHANNEL, schema)
+        self._webhooks_channel = _channel(_WEBHOOKS_CHANNEL, schema)
         self._write_engine = write_engine
         self._read_engine = read_engine
         if writers is None:
@@ -363,8 +377,8 @@ class SqlStore:
             lost = asyncio.Event()
             try:
                 conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
-                await conn.add_listener(_MESSAGES_CHANNEL, self._news(self._messages_ready))
-                await conn.add_listener(_WEBHOOKS_CHANNEL, self._news(self._webhooks_ready))
+                await conn.add_listener(self._messages_channel, self._news(self._messages_ready))
+                await conn.add_listener(self._webhooks_channel, self._news(self._webhooks_ready))
                 # Whatever was committed while nobody listened.
                 self._messages_ready.set()
                 self._webhooks_ready.set()
@@ -831,9 +845,9 @@ class SqlStore:
             await conn.execute(idempotency_keys.insert(), key_rows)
         if hook_rows:
             await conn.execute(webhook_outbox.insert(), hook_rows)
-            await self._wake(conn, self._webhooks_ready, _WEBHOOKS_CHANNEL)
+            await self._wake(conn, self._webhooks_ready, self._webhooks_channel)
         if any(m.status is MessageStatus.QUEUED for m in message_rows):
-            await self._wake(conn, self._messages_ready, _MESSAGES_CHANNEL)
+            await self._wake(conn, self._messages_ready, self._messages_channel)
         return results
 
     # -- messages: read ------------------------------------------------------------------------
@@ -1060,7 +1074,7 @@ class SqlStore:
             ]
             if not changes:
                 return 0
-            await self._wake(conn, self._messages_ready, _MESSAGES_CHANNEL)
+            await self._wake(conn, self._messages_ready, self._messages_channel)
             return len(await self._apply_changes(conn, changes, now, want=True))
 
         return await self._write(run)
@@ -1552,7 +1566,7 @@ class SqlStore:
         await self._insert_event_rows.run(conn, event_params)
         if hook_params:
             await self._insert_webhooks.run(conn, hook_params)
-            await self._wake(conn, self._webhooks_ready, _WEBHOOKS_CHANNEL)
+            await self._wake(conn, self._webhooks_ready, self._webhooks_channel)
         return len(event_params)
 
     def _webhook_params(self, row: Row) -> tuple[object, ...]:
@@ -1659,7 +1673,7 @@ class SqlStore:
 
         async def run(conn: AsyncConnection) -> WebhookDelivery:
             await conn.execute(webhook_outbox.insert(), row)
-            await self._wake(conn, self._webhooks_ready, _WEBHOOKS_CHANNEL)
+            await self._wake(conn, self._webhooks_ready, self._webhooks_channel)
             return _delivery(row)
 
         return await self._write(run)
@@ -1853,7 +1867,7 @@ class SqlStore:
             ).first()
             if row is None:
                 raise NotFound(f"webhook delivery {delivery_id} not found")
-            await self._wake(conn, self._webhooks_ready, _WEBHOOKS_CHANNEL)
+            await self._wake(conn, self._webhooks_ready, self._webhooks_channel)
             return _delivery(row._mapping)
 
         return await self._write(run)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
-from tests.integration.store.conftest import OpenStore
+from tests.integration.store.conftest import PG_URL, OpenStore
 from tests.integration.store.factory import account, later, queued
 
 from marconi.store.engine import Dialect
 from marconi.store.model import MessageStatus, NewWebhook, Submitted, SubmittedPart
-from marconi.store.sql import SqlStore
+from marconi.store.sql import _MESSAGES_CHANNEL, SqlStore, _channel
 
 
 async def woken(wait: asyncio.Task[None], seconds: float = 5.0) -> bool:
@@ -81,4 +82,25 @@ async def test_another_node_is_woken_through_postgresql(open_stores: OpenStore) 
     waiter = asyncio.create_task(dispatcher_node.wait_for_messages())
     assert not await woken(waiter, 0.3)
     await queued(api_node, a.id)
+    assert await woken(waiter)
+
+
+async def test_a_deployment_in_another_schema_does_not_wake_this_one(
+    open_stores: OpenStore,
+) -> None:
+    node = await open_stores()
+    if node.dialect is not Dialect.POSTGRESQL:
+        pytest.skip("SQLite runs one node: its wakeups stay in the process")
+    await listening(node)
+    waiter = asyncio.create_task(node.wait_for_messages())
+    other = await asyncpg.connect(PG_URL)
+    try:
+        # What a deployment in another schema, and one in the default schema, would send.
+        for schema in ("another_deployment", None):
+            await other.execute("SELECT pg_notify($1, 'x')", _channel(_MESSAGES_CHANNEL, schema))
+    finally:
+        await other.close()
+    assert not await woken(waiter, 0.3)
+    api_node = await open_stores()
+    await queued(api_node, (await account(api_node)).id)
     assert await woken(waiter)
