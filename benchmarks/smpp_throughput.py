@@ -9,7 +9,8 @@ Scenarios (each side in its own process, so that client and server each have a c
 
 "receipts on" means one deliver_sm receipt per submit_sm; our client counts a message only once its
 receipt came back and was matched to the message_id of its submit_sm_resp. Prints one line per
-scenario, and peak RSS of our processes; ``--count 1000000`` is the long run for flat memory.
+scenario, and peak RSS of our processes; ``--count 1000000`` is the long run for flat memory. Our
+server process calls ``tune_gc()`` first, as ``marconi smsc`` does; our client process does not.
 
   python benchmarks/smpp_throughput.py                 # 200,000 messages per scenario
   python benchmarks/smpp_throughput.py --count 1000000 --only client-sink
