@@ -171,8 +171,9 @@ class Issue:
 
 
 StartDecision = Refuse | Resend | Issue
-StartDecider = Callable[[VerifyService, Verification | None, SendCounts], StartDecision]
-"""``decide(service, pending, counts)``, called with the service's row locked."""
+StartDecider = Callable[[VerifyService, Verification | None, SendCounts, datetime], StartDecision]
+"""``decide(service, pending, counts, at)``, called with the service's row locked; ``at`` is the
+time the start is recorded at (the latest clock of the starts decided with it)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,6 +181,7 @@ class StartResult:
     service: VerifyService  # as it was read, locked, for the decision
     verification: Verification | None  # None when refused
     block: VerifyBlock | None
+    at: datetime  # when it was recorded: the send's time, the verification's creation
     resent: bool = False
 
 

@@ -189,13 +189,12 @@ class VerificationService:
         """Send a code to ``to`` (or the valid one again). VerificationBlocked when the fraud
         guard refuses; the refusal is kept and listed by :meth:`list_blocks`."""
         destination = destination_of(normalize_phone(to, field="to"))
-        now = self._clock()
         code = ""
         # Named now so the verification is stored with it: no second write after the send.
         message_id = new_id(MESSAGE)
 
         def decide(
-            service: VerifyService, pending: Verification | None, counts: SendCounts
+            service: VerifyService, pending: Verification | None, counts: SendCounts, at: datetime
         ) -> StartDecision:
             nonlocal code
             refused = guard(service, destination, counts)
@@ -206,13 +205,14 @@ class VerificationService:
             code = generate_code(service.code_length)
             return Issue(
                 code_hash=hash_code(code),
-                expires_at=now + timedelta(seconds=service.ttl),
+                expires_at=at + timedelta(seconds=service.ttl),
                 message_id=message_id,
             )
 
         result = await self._store.start_verification(
-            account_id, service_id, destination, now=now, decide=decide
+            account_id, service_id, destination, now=self._clock(), decide=decide
         )
+        now = result.at
         if result.block is not None:
             raise VerificationBlocked(result.block)
         verification = result.verification
