@@ -24,6 +24,7 @@ from marconi.api.ratelimit import RateLimiter
 from marconi.api.templates import templates_router
 from marconi.api.v1 import v1_router
 from marconi.api.verify import verify_router
+from marconi.api.verify_fast import FastStart, service_id_of
 from marconi.api.webhooks import webhooks_router
 from marconi.config import Settings
 from marconi.errors import MarconiError
@@ -39,13 +40,17 @@ _HTTP_CODES: Final = {404: "not_found", 405: "method_not_allowed"}
 
 
 class MarconiApp(FastAPI):
-    """FastAPI with ``POST /v1/messages`` answered before the framework's stack (see fast.py)."""
+    """FastAPI with ``POST /v1/messages`` and starts of verifications answered before the
+    framework's stack (see fast.py and verify_fast.py)."""
 
     fast_send: FastSend | None = None
+    fast_start: FastStart | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.fast_send is not None and FastSend.matches(scope):
             await self.fast_send(scope, receive, send)
+        elif self.fast_start is not None and (service_id := service_id_of(scope)) is not None:
+            await self.fast_start(scope, receive, send, service_id)
         else:
             await super().__call__(scope, receive, send)
 
@@ -123,6 +128,9 @@ def create_app(
     if verify is not None:
         app.include_router(
             verify_router(verify, authenticate, max_body_bytes=options.max_body_bytes)
+        )
+        app.fast_start = FastStart(
+            verify=verify, authenticate=authenticate, max_body_bytes=options.max_body_bytes
         )
         from marconi.twilio.auth import TwilioAuth
         from marconi.twilio.verify_v2 import verify_v2_router

@@ -21,7 +21,7 @@ from marconi.services import Principal
 from marconi.store.verify_model import BlockReason
 from marconi.verify import VerificationBlocked, VerificationService
 
-__all__ = ["verify_router"]
+__all__ = ["refusal", "verify_router"]
 
 Authenticate = Callable[[Request], Awaitable[Principal]]
 
@@ -68,7 +68,7 @@ def _json(data: Any, status: int = 200) -> Response:
     )
 
 
-def _refused(exc: VerificationBlocked) -> ApiError:
+def refusal(exc: VerificationBlocked) -> ApiError:
     status = 403 if exc.reason is BlockReason.COUNTRY_NOT_ALLOWED else 429
     return ApiError(
         status, f"{exc.block.detail} (block {exc.block.id})", code=exc.reason.value, field="to"
@@ -169,7 +169,7 @@ def verify_router(
         try:
             started = await verify.start(principal.account_id, service_id, payload.to)
         except VerificationBlocked as exc:
-            raise _refused(exc) from None
+            raise refusal(exc) from None
         return _json(vs.verification_json(started.verification, resent=started.resent), 201)
 
     @router.get(
