@@ -212,6 +212,25 @@ class MessageService:
         request is the same and raises MessageConflict ``idempotency_key_reused`` when it is not.
         """
         now = self._clock()
+        new = await self.prepare(account_id, request, now=now)
+        key = request.idempotency_key
+        try:
+            message = await self._messages.insert_message(new, now=now)
+        except MessageConflict:
+            raise
+        except Conflict:
+            raise MessageConflict(
+                f"Idempotency-Key {key!r} was already used with a different request; use a new "
+                "key for a new message",
+                code="idempotency_key_reused",
+            ) from None
+        if message.created_at != now:
+            return as_accepted(message)
+        return message
+
+    async def prepare(self, account_id: str, request: SendRequest, *, now: datetime) -> NewMessage:
+        """The message :meth:`send` would store at ``now``, checked and encoded (Verify stores
+        a code's message in the transaction of its verification)."""
         to_addr = normalize_phone(request.to, field="to")
         if (
             request.template is not None
@@ -292,7 +311,7 @@ class MessageService:
         if self._optouts is not None and not request.opt_out_exempt:
             await self._optouts.check(account_id, to_addr, from_addr)
         body = smarten(request.body)[0] if analysis.replacements else request.body
-        new = NewMessage(
+        return NewMessage(
             account_id=account_id,
             from_addr=from_addr,
             to_addr=to_addr,
@@ -310,19 +329,6 @@ class MessageService:
             idempotency_key=key,
             request_hash=request_hash,
         )
-        try:
-            message = await self._messages.insert_message(new, now=now)
-        except MessageConflict:
-            raise
-        except Conflict:
-            raise MessageConflict(
-                f"Idempotency-Key {key!r} was already used with a different request; use a new "
-                "key for a new message",
-                code="idempotency_key_reused",
-            ) from None
-        if message.created_at != now:
-            return as_accepted(message)
-        return message
 
     async def _from_template(self, account_id: str, request: SendRequest) -> SendRequest:
         """The request with its template rendered as the body."""

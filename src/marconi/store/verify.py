@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from marconi.errors import MarconiError, NotFound
 from marconi.store import ids
 from marconi.store.engine import Dialect
+from marconi.store.model import Message, NewMessage
 from marconi.store.schema import verifications, verify_blocks, verify_services
 from marconi.store.verify_model import (
+    VERIFICATION_ID,
     CheckDecider,
     Destination,
     NewVerifyService,
@@ -33,7 +35,7 @@ from marconi.store.verify_model import (
     VerifyServicePatch,
 )
 from marconi.store.verify_rows import block_of, service_of, verification_of
-from marconi.store.verify_start import VERIFICATION_ID, StartItem, start_batch
+from marconi.store.verify_start import StartItem, start_batch
 
 if TYPE_CHECKING:  # services may import this module; they must not load a backend
     from marconi.store.sql import SqlStore
@@ -147,7 +149,22 @@ class SqlVerifyStore:
     async def _op_start(
         self, conn: AsyncConnection, items: Sequence[StartItem]
     ) -> list[StartResult | MarconiError]:
-        return await start_batch(conn, items, pg=self._store.dialect is Dialect.POSTGRESQL)
+        return await start_batch(
+            conn,
+            items,
+            pg=self._store.dialect is Dialect.POSTGRESQL,
+            insert_messages=self._insert_messages,
+        )
+
+    async def _insert_messages(
+        self, conn: AsyncConnection, news: Sequence[NewMessage], now: datetime
+    ) -> list[Message]:
+        """The messages of codes, stored with their verifications as the message store's own
+        batch insert stores messages (and wakes the dispatcher once committed)."""
+        (stored,) = await self._store._op_insert(conn, [(tuple(news), now)])
+        if isinstance(stored, MarconiError):  # only a reused idempotency key, which codes lack
+            raise stored
+        return stored
 
     async def set_message(self, verification_id: str, message_id: str, *, now: datetime) -> None:
         async def run(conn: AsyncConnection) -> None:

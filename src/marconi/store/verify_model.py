@@ -7,9 +7,12 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
+
+from marconi.store.model import Message, NewMessage
 
 __all__ = [
+    "VERIFICATION_ID",
     "BlockReason",
     "CheckDecider",
     "CheckDecision",
@@ -29,6 +32,10 @@ __all__ = [
     "VerifyService",
     "VerifyServicePatch",
 ]
+
+
+VERIFICATION_ID: Final = "VE"
+"""The prefix of verification ids."""
 
 
 class VerificationStatus(enum.StrEnum):
@@ -163,11 +170,14 @@ class Resend:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Issue:
-    """A new verification with this code, to be sent as the message ``message_id``."""
+    """A new verification with this code, to be sent as the message ``message_id``. With
+    ``message`` (that message, prepared), it is stored in the same transaction."""
 
+    id: str
     code_hash: str
     expires_at: datetime
     message_id: str
+    message: NewMessage | None = None
 
 
 StartDecision = Refuse | Resend | Issue
@@ -183,6 +193,7 @@ class StartResult:
     block: VerifyBlock | None
     at: datetime  # when it was recorded: the send's time, the verification's creation
     resent: bool = False
+    message: Message | None = None  # the Issue's message, stored with it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,8 @@ few milliseconds after its request at most), so they share one window and one co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marconi.errors import MarconiError, NotFound
 from marconi.store import ids
+from marconi.store.model import Message, NewMessage
 from marconi.store.schema import verifications, verify_blocks, verify_sends, verify_services
 from marconi.store.verify_model import (
     Destination,
@@ -38,9 +40,13 @@ from marconi.store.verify_model import (
 )
 from marconi.store.verify_rows import block_of, service_of, verification_of
 
-__all__ = ["BLOCK_ID", "VERIFICATION_ID", "StartItem", "start_batch"]
+__all__ = ["BLOCK_ID", "InsertMessages", "StartItem", "start_batch"]
 
-VERIFICATION_ID: Final = "VE"
+InsertMessages = Callable[
+    [AsyncConnection, Sequence[NewMessage], datetime], Awaitable[list[Message]]
+]
+"""Stores messages in the transaction of ``conn``, as the message store does."""
+
 BLOCK_ID: Final = "VB"
 
 
@@ -54,7 +60,7 @@ class StartItem:
 
 
 async def start_batch(
-    conn: AsyncConnection, items: Sequence[StartItem], *, pg: bool
+    conn: AsyncConnection, items: Sequence[StartItem], *, pg: bool, insert_messages: InsertMessages
 ) -> list[StartResult | MarconiError]:
     services = await _services(conn, {item.service_id for item in items}, lock=pg)
     results: list[StartResult | MarconiError | None] = [None] * len(items)
@@ -69,6 +75,7 @@ async def start_batch(
     new_rows: dict[str, dict[str, Any]] = {}  # verifications issued in this batch, by id
     send_rows: list[dict[str, Any]] = []
     block_rows: list[dict[str, Any]] = []
+    messages: dict[int, NewMessage] = {}  # the prepared messages of issues, by start
     now = max(item.now for item in items)
     for service_id, indexes in live.items():
         service = services[service_id]
@@ -118,6 +125,8 @@ async def start_batch(
                         await _cancel(conn, current.id, now)
                 row = _verification_row(service, dest, decision, now)
                 new_rows[row["id"]] = row
+                if decision.message is not None:
+                    messages[i] = decision.message
                 issued = pending[dest.to_addr] = verification_of(row)
                 results[i] = StartResult(service=service, verification=issued, block=None, at=now)
                 continue
@@ -140,6 +149,12 @@ async def start_batch(
         await conn.execute(verify_sends.insert(), send_rows)
     if block_rows:
         await conn.execute(verify_blocks.insert(), block_rows)
+    if messages:
+        stored = await insert_messages(conn, list(messages.values()), now)
+        for i, message in zip(messages, stored, strict=True):
+            result = results[i]
+            assert isinstance(result, StartResult)
+            results[i] = dataclasses.replace(result, message=message)
     done: list[StartResult | MarconiError] = []
     for result in results:
         assert result is not None
@@ -240,7 +255,7 @@ def _verification_row(
     service: VerifyService, destination: Destination, issue: Issue, now: datetime
 ) -> dict[str, Any]:
     return {
-        "id": ids.new_id(VERIFICATION_ID),
+        "id": issue.id,
         "service_id": service.id,
         "account_id": service.account_id,
         "to_addr": destination.to_addr,

@@ -17,11 +17,12 @@ from typing import Final
 
 from marconi.errors import Conflict, MarconiError, NotFound, ValidationError
 from marconi.services.address import normalize_phone
-from marconi.services.clock import Clock, utc_now
+from marconi.services.clock import Clock, Monotonic, monotonic, utc_now
 from marconi.services.message import MessageService, SendRequest
 from marconi.store.ids import MESSAGE, new_id
-from marconi.store.model import Message
+from marconi.store.model import Message, NewMessage
 from marconi.store.verify_model import (
+    VERIFICATION_ID,
     CheckDecision,
     Issue,
     NewVerifyService,
@@ -59,6 +60,9 @@ __all__ = [
 
 VERIFY_PRIORITY: Final = 10
 """The messages of codes are claimed before every message of a lower priority (ordinary: 0)."""
+
+_SEEN_TTL: Final = 5.0  # seconds a service as last seen is used to prepare a code's message
+_SEEN_MAX: Final = 4096
 
 
 class VerificationBlocked(MarconiError):
@@ -101,11 +105,20 @@ def shown_status(verification: Verification, now: datetime) -> Verification:
 
 class VerificationService:
     def __init__(
-        self, *, store: VerifyRepository, messages: MessageService, clock: Clock = utc_now
+        self,
+        *,
+        store: VerifyRepository,
+        messages: MessageService,
+        clock: Clock = utc_now,
+        monotonic_clock: Monotonic = monotonic,
     ) -> None:
         self._store = store
         self._messages = messages
         self._clock = clock
+        self._monotonic = monotonic_clock
+        # Services as last seen, to prepare a code's message before the start's transaction
+        # (which checks the service did not change since).
+        self._seen: dict[tuple[str, str], tuple[float, VerifyService]] = {}
 
     # -- services ------------------------------------------------------------------------------
 
@@ -150,7 +163,7 @@ class VerificationService:
             raise ValidationError(
                 "from cannot be changed; create a new service", code="invalid_value", field="from"
             )
-        return await self._store.update_service(
+        updated = await self._store.update_service(
             account_id,
             service_id,
             VerifyServicePatch(
@@ -170,6 +183,7 @@ class VerificationService:
             ),
             now=self._clock(),
         )
+        return self._remember(updated)
 
     async def get_service(self, account_id: str, service_id: str) -> VerifyService:
         return await self._store.get_service(account_id, service_id)
@@ -189,52 +203,79 @@ class VerificationService:
         """Send a code to ``to`` (or the valid one again). VerificationBlocked when the fraud
         guard refuses; the refusal is kept and listed by :meth:`list_blocks`."""
         destination = destination_of(normalize_phone(to, field="to"))
-        code = ""
-        # Named now so the verification is stored with it: no second write after the send.
+        clock = self._clock()
+        # Named now so the verification and its message are stored with each other's id.
         message_id = new_id(MESSAGE)
+        verification_id = new_id(VERIFICATION_ID)
+        # The code and its message are prepared from the service as last seen, so the message
+        # is stored in the verification's own transaction; if the service changed meanwhile,
+        # the code is drawn again from the locked row and its message sent afterwards.
+        known = await self._service_of(account_id, service_id)
+        code = generate_code(known.code_length)
+        code_hash = hash_code(code)
+        prepared = await self._messages.prepare(
+            account_id,
+            _code_request(
+                known,
+                destination.to_addr,
+                _text(known, code),
+                verification_id=verification_id,
+                message_id=message_id,
+                validity_period=known.ttl,
+            ),
+            now=clock,
+        )
 
         def decide(
             service: VerifyService, pending: Verification | None, counts: SendCounts, at: datetime
         ) -> StartDecision:
-            nonlocal code
+            nonlocal code, code_hash
             refused = guard(service, destination, counts)
             if refused is not None:
                 return refused
             if pending is not None and pending.message_id is not None:
                 return Resend()
-            code = generate_code(service.code_length)
+            message: NewMessage | None = prepared
+            if service.updated_at != known.updated_at:
+                message = None
+                code = generate_code(service.code_length)
+                code_hash = hash_code(code)
             return Issue(
-                code_hash=hash_code(code),
+                id=verification_id,
+                code_hash=code_hash,
                 expires_at=at + timedelta(seconds=service.ttl),
                 message_id=message_id,
+                message=message,
             )
 
         result = await self._store.start_verification(
-            account_id, service_id, destination, now=self._clock(), decide=decide
+            account_id, service_id, destination, now=clock, decide=decide
         )
+        self._remember(result.service)
         now = result.at
         if result.block is not None:
             raise VerificationBlocked(result.block)
         verification = result.verification
         assert verification is not None
+        if result.message is not None:  # stored with the verification
+            return StartedVerification(verification, result.message, False)
         service = result.service
         if result.resent:
             body = await self._body_of(account_id, verification)
+            carrier: str | None = None  # a new message, named by the message service
         else:
-            body = render(service.template, code=code, name=service.name, ttl=service.ttl)
+            body = _text(service, code)
+            carrier = message_id
+        request = _code_request(
+            service,
+            verification.to_addr,
+            body,
+            verification_id=verification.id,
+            message_id=carrier,
+            validity_period=max(1, int((verification.expires_at - now).total_seconds())),
+        )
         try:
-            message = await self._messages.send(
-                account_id,
-                SendRequest(
-                    to=verification.to_addr,
-                    body=body,
-                    from_=service.from_addr,
-                    validity_period=max(1, int((verification.expires_at - now).total_seconds())),
-                    metadata={"verification_id": verification.id},
-                    priority=VERIFY_PRIORITY,
-                    id=None if result.resent else message_id,
-                ),
-            )
+            message = await self._messages.send(account_id, request)
         except MarconiError:
             if not result.resent:  # nothing carries its code: it can never be approved
                 await self._close(account_id, service_id, verification.id)
@@ -244,6 +285,19 @@ class VerificationService:
             await self._erase(account_id, verification.message_id)  # the new one carries it
             verification = dataclasses.replace(verification, message_id=message.id)
         return StartedVerification(verification, message, result.resent)
+
+    async def _service_of(self, account_id: str, service_id: str) -> VerifyService:
+        seen = self._seen.get((account_id, service_id))
+        if seen is not None and seen[0] > self._monotonic():
+            return seen[1]
+        return self._remember(await self._store.get_service(account_id, service_id))
+
+    def _remember(self, service: VerifyService) -> VerifyService:
+        if len(self._seen) >= _SEEN_MAX:
+            self._seen.clear()
+        until = self._monotonic() + _SEEN_TTL
+        self._seen[service.account_id, service.id] = (until, service)
+        return service
 
     async def _body_of(self, account_id: str, verification: Verification) -> str:
         body = None
@@ -365,6 +419,31 @@ class VerificationService:
             raise _closed(verification)
         await self._erase(account_id, verification.message_id)
         return verification
+
+
+def _code_request(
+    service: VerifyService,
+    to_addr: str,
+    body: str,
+    *,
+    verification_id: str,
+    message_id: str | None,
+    validity_period: int,
+) -> SendRequest:
+    """The message that carries a code, in the priority class, valid as long as the code."""
+    return SendRequest(
+        to=to_addr,
+        body=body,
+        from_=service.from_addr,
+        validity_period=validity_period,
+        metadata={"verification_id": verification_id},
+        priority=VERIFY_PRIORITY,
+        id=message_id,
+    )
+
+
+def _text(service: VerifyService, code: str) -> str:
+    return render(service.template, code=code, name=service.name, ttl=service.ttl)
 
 
 def _closed(verification: Verification) -> VerificationClosed:

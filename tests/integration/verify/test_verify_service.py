@@ -11,12 +11,14 @@ from tests.integration.verify.conftest import World, make_account
 from marconi.errors import NotFound, ValidationError
 from marconi.services import SendRequest
 from marconi.store.model import Submitted, SubmittedPart
+from marconi.store.verify import SqlVerifyStore
 from marconi.store.verify_model import BlockReason, VerificationStatus
 from marconi.verify import (
     VERIFY_PRIORITY,
     ServiceSettings,
     VerificationBlocked,
     VerificationClosed,
+    VerificationService,
 )
 
 
@@ -230,9 +232,9 @@ async def test_a_sender_not_owned_is_refused_and_leaves_no_live_code(world: Worl
     with pytest.raises(ValidationError) as invalid:
         await world.verify.start(a, svc.id, "+447700900123")
     assert invalid.value.code == "sender_not_owned"
-    with pytest.raises(VerificationClosed) as closed:
+    # refused before anything is stored: no verification, no send counted
+    with pytest.raises(NotFound):
         await world.verify.check(a, svc.id, "123456", to="+447700900123")
-    assert closed.value.code == "verification_canceled"
 
 
 async def test_a_locale_and_a_template(world: World) -> None:
@@ -301,3 +303,30 @@ async def test_the_codes_text_is_erased_once_sent_and_no_longer_needed(world: Wo
     assert approved.valid
     latest = await world.services.messages.get_message(a, again.message.id)
     assert latest.body is None
+
+
+async def test_a_service_changed_elsewhere_is_used_as_it_is_now(world: World) -> None:
+    """A start prepares its message from the service as last seen; when another node changed
+    the service meanwhile, the code follows the stored settings all the same."""
+    a = world.account.id
+    svc = await world.verify.create_service(a, ServiceSettings(name="Acme", code_length=6))
+    first = await world.verify.start(a, svc.id, "+447700900123")  # the service is now seen
+    assert len(code_in(first.message.body)) == 6
+    elsewhere = VerificationService(
+        store=SqlVerifyStore(world.store), messages=world.services.messages, clock=world.clock
+    )
+    world.clock.advance(1)
+    await elsewhere.update_service(
+        a, svc.id, ServiceSettings(code_length=8, template="{code} opens {name}")
+    )
+    started = await world.verify.start(a, svc.id, "+447700900124")
+    assert started.message.body is not None
+    code = code_in(started.message.body)
+    assert started.message.body == f"{code} opens Acme"
+    assert len(code) == 8
+    assert started.message.priority == VERIFY_PRIORITY
+    assert started.verification.message_id == started.message.id
+    stored = await world.services.messages.get_message(a, started.message.id)
+    assert stored.body == started.message.body
+    checked = await world.verify.check(a, svc.id, code, verification_id=started.verification.id)
+    assert checked.valid
