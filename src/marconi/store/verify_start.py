@@ -84,9 +84,15 @@ async def start_batch(
         to_addrs = {item.destination.to_addr for item in batch}
         pending = await _pending(conn, service_id, to_addrs)
         counts: dict[tuple[str, str], int] = await _number_counts(conn, service_id, to_addrs, since)
-        for column, limit in (("prefix", service.prefix_limit), ("country", service.country_limit)):
-            for key in sorted({getattr(item.destination, column) for item in batch}):
-                counts[column, key] = await _count(conn, column, key, service_id, since, limit)
+        wanted = [
+            (column, key, limit)
+            for column, limit in (
+                ("prefix", service.prefix_limit),
+                ("country", service.country_limit),
+            )
+            for key in sorted({getattr(item.destination, column) for item in batch})
+        ]
+        counts.update(await _limited_counts(conn, service_id, since, wanted))
         for i, item in zip(indexes, batch, strict=True):
             dest = item.destination
             current = pending.get(dest.to_addr)
@@ -211,19 +217,26 @@ async def _number_counts(
     return counts
 
 
-async def _count(
-    conn: AsyncConnection, column: str, value: str, service_id: str, since: datetime, limit: int
-) -> int:
-    """Sends of ``column = value`` since ``since``, counted up to ``limit + 1`` only: a burst
-    costs the guard no more than its limit."""
+async def _limited_counts(
+    conn: AsyncConnection,
+    service_id: str,
+    since: datetime,
+    wanted: Sequence[tuple[str, str, int]],
+) -> dict[tuple[str, str], int]:
+    """Sends since ``since`` of each ``(column, value, limit)``, counted up to ``limit + 1``
+    only (a burst costs the guard no more than its limit), all in one statement."""
     t = verify_sends.c
-    hits = (
-        sa.select(sa.literal(1))
-        .where(t.service_id == service_id, t[column] == value, t.at > since)
-        .limit(limit + 1)
-        .subquery()
-    )
-    return int((await conn.execute(sa.select(sa.func.count()).select_from(hits))).scalar_one())
+    columns = []
+    for column, value, limit in wanted:
+        hits = (
+            sa.select(sa.literal(1))
+            .where(t.service_id == service_id, t[column] == value, t.at > since)
+            .limit(limit + 1)
+            .subquery()
+        )
+        columns.append(sa.select(sa.func.count()).select_from(hits).scalar_subquery())
+    row = (await conn.execute(sa.select(*columns))).one()
+    return {(column, value): int(n) for (column, value, _), n in zip(wanted, row, strict=True)}
 
 
 # -- writes ----------------------------------------------------------------------------------------
