@@ -97,10 +97,19 @@ def status_params(payload: Mapping[str, object]) -> dict[str, str]:
     return params
 
 
+# Twilio's OptOutType for the keyword actions Marconi took before the webhook.
+_OPT_OUT_TYPE: Final = {
+    "opt_out": "STOP",
+    "opt_out_all": "STOP",
+    "opt_in": "START",
+    "help": "HELP",
+}
+
+
 def inbound_params(payload: Mapping[str, object]) -> dict[str, str]:
     """A native ``message.received`` payload as Twilio's incoming-message parameters."""
     sid = str(payload["message_id"])
-    return {
+    params = {
         "MessageSid": sid,
         "SmsMessageSid": sid,
         "SmsSid": sid,
@@ -113,6 +122,10 @@ def inbound_params(payload: Mapping[str, object]) -> dict[str, str]:
         "SmsStatus": "received",
         "ApiVersion": API_VERSION,
     }
+    keyword = payload.get("keyword")
+    if isinstance(keyword, Mapping) and keyword.get("action") in _OPT_OUT_TYPE:
+        params["OptOutType"] = _OPT_OUT_TYPE[str(keyword["action"])]
+    return params
 
 
 @dataclass(slots=True)
