@@ -3,12 +3,14 @@
 A start and a check each run in one write transaction with the rows they decide on locked
 (``FOR UPDATE`` on PostgreSQL; SQLite has a single writer), so two concurrent requests can never
 both pass a limit or both approve a code. The decision itself is the service's: it is passed in.
-Starts go to the group committer as a batch operation of their own: those waiting together
-share their statements (:mod:`marconi.store.verify_start`).
+Starts go to the group committer as a batch operation of their own, one batch in flight at a
+time (:mod:`marconi.store.verify_queue`): those waiting together share their statements
+(:mod:`marconi.store.verify_start`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -34,6 +36,7 @@ from marconi.store.verify_model import (
     VerifyService,
     VerifyServicePatch,
 )
+from marconi.store.verify_queue import OneBatch
 from marconi.store.verify_rows import block_of, service_of, verification_of
 from marconi.store.verify_start import StartItem, start_batch
 
@@ -52,6 +55,11 @@ class SqlVerifyStore:
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
+        # PostgreSQL's several writers would write batches at once, each waiting for the other's
+        # lock of the service: one at a time there, the next one growing meanwhile.
+        self._starts: OneBatch[StartItem, StartResult] | None = (
+            OneBatch(self._write_starts) if store.dialect is Dialect.POSTGRESQL else None
+        )
 
     # -- services ------------------------------------------------------------------------------
 
@@ -143,18 +151,50 @@ class SqlVerifyStore:
         send; or record the block it chose. The service's row is locked meanwhile, and the
         starts waiting together are decided in one pass (:mod:`marconi.store.verify_start`)."""
         item = StartItem(account_id, service_id, destination, now, decide)
-        result: StartResult = await self._store.committer.submit(self._op_start, item)
-        return result
+        if self._starts is None:  # one writer: each of its transactions takes the starts waiting
+            (result,) = await self._write_one(item)
+            if isinstance(result, MarconiError):
+                raise result
+            return result
+        return await self._starts.submit(item)
 
-    async def _op_start(
-        self, conn: AsyncConnection, items: Sequence[StartItem]
-    ) -> list[StartResult | MarconiError]:
-        return await start_batch(
+    async def _write_starts(self, items: list[StartItem]) -> Sequence[StartResult | BaseException]:
+        try:
+            written: list[StartResult | MarconiError] = await self._store.committer.submit(
+                self._op_starts, items
+            )
+            return written
+        except Exception:
+            if len(items) == 1:
+                raise
+        # One start the database refused must not fail the others: each again on its own.
+        alone: list[list[StartResult | MarconiError] | BaseException] = await asyncio.gather(
+            *(self._write_one(item) for item in items), return_exceptions=True
+        )
+        return [one if isinstance(one, BaseException) else one[0] for one in alone]
+
+    async def _write_one(self, item: StartItem) -> list[StartResult | MarconiError]:
+        written: list[StartResult | MarconiError] = await self._store.committer.submit(
+            self._op_starts, [item]
+        )
+        return written
+
+    async def _op_starts(
+        self, conn: AsyncConnection, items: Sequence[list[StartItem]]
+    ) -> Sequence[list[StartResult | MarconiError] | MarconiError]:
+        """The batches of starts the committer took, decided in one pass."""
+        flat = [item for batch in items for item in batch]
+        results = await start_batch(
             conn,
-            items,
+            flat,
             pg=self._store.dialect is Dialect.POSTGRESQL,
             insert_messages=self._insert_messages,
         )
+        split: list[list[StartResult | MarconiError] | MarconiError] = []
+        for batch in items:
+            split.append(results[: len(batch)])
+            results = results[len(batch) :]
+        return split
 
     async def _insert_messages(
         self, conn: AsyncConnection, news: Sequence[NewMessage], now: datetime
