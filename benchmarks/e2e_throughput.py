@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import sqlite3
@@ -250,10 +251,9 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
-def run_e2e(args: argparse.Namespace) -> None:
+def run_e2e(args: argparse.Namespace, tmp: Path) -> None:
     import base64
 
-    tmp = Path(tempfile.mkdtemp(prefix="marconi-e2e-"))
     delivered = multiprocessing.Value("q", 0)
     total = multiprocessing.Value("q", 0)
     last = multiprocessing.Value("d", 0.0)
@@ -321,8 +321,7 @@ def run_e2e(args: argparse.Namespace) -> None:
     print(f"server RSS peak     {rss_peak:.0f} MB")
 
 
-def run_queue_only(args: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="marconi-queue-"))
+def run_queue_only(args: argparse.Namespace, tmp: Path) -> None:
     with (
         database(args.database, tmp) as url,
         serve(url, tmp, DEAD_CONFIG.format(port=free_port())) as (process, _port, _credentials),
@@ -386,10 +385,14 @@ def main() -> None:
     args = parser.parse_args()
     # A SIGTERM (``timeout``, a CI job) unwinds like Ctrl-C: the server stops, the database goes.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    if args.queue_only:
-        run_queue_only(args)
-    else:
-        run_e2e(args)
+    tmp = Path(tempfile.mkdtemp(prefix="marconi-e2e-"))
+    try:
+        if args.queue_only:
+            run_queue_only(args, tmp)
+        else:
+            run_e2e(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the database and the server's log
 
 
 if __name__ == "__main__":
