@@ -357,62 +357,6 @@ webhook_secrets: Final = sa.Table(
     sa.Column("rotated_at", UtcDateTime(), nullable=True),
 )
 
-# -- opt-outs and templates (migration 0008) ------------------------------------------------------
-
-# A destination that asked not to be messaged by the account. ``scope`` is the sender it stopped,
-# or '' for every sender of the account (STOPALL, or added through the API without a sender); it
-# is part of the key so the send path's check is one lookup on (account_id, to_addr).
-opt_outs: Final = sa.Table(
-    "opt_outs",
-    metadata,
-    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), primary_key=True),
-    sa.Column("to_addr", sa.String(32), primary_key=True),
-    sa.Column("scope", sa.String(32), primary_key=True),
-    sa.Column("source", sa.String(16), nullable=False),  # keyword | api
-    sa.Column("keyword", sa.String(32), nullable=True),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-    sqlite_with_rowid=False,
-)
-
-# Each account's inbound keywords and reply texts, as validated by marconi.services.optout.
-keyword_settings: Final = sa.Table(
-    "keyword_settings",
-    metadata,
-    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), primary_key=True),
-    sa.Column("settings", Json, nullable=False),
-    sa.Column("updated_at", UtcDateTime(), nullable=False),
-)
-
-templates: Final = sa.Table(
-    "templates",
-    metadata,
-    sa.Column("id", sa.String(34), primary_key=True),
-    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("name", sa.String(64), nullable=False),
-    sa.Column("default_locale", sa.String(16), nullable=False),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-    sa.Column("updated_at", UtcDateTime(), nullable=False),
-    sa.UniqueConstraint("account_id", "name", name="uq_templates_account_id_name"),
-)
-
-# Versions are numbered per locale and never change once written, so they can be cached.
-template_versions: Final = sa.Table(
-    "template_versions",
-    metadata,
-    sa.Column(
-        "template_id",
-        sa.String(34),
-        sa.ForeignKey("templates.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column("locale", sa.String(16), primary_key=True),
-    sa.Column("version", sa.Integer(), primary_key=True),
-    sa.Column("body", sa.Text(), nullable=False),
-    sa.Column("variables", Json, nullable=False),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-    sqlite_with_rowid=False,
-)
-
 # -- Verify ----------------------------------------------------------------------------------------
 # Verify services (the settings of one kind of code), verifications (a code's hash and state),
 # the sends counted by the fraud guard's velocity limits, and the requests the guard refused.
@@ -484,6 +428,62 @@ verify_blocks: Final = sa.Table(
     sa.Column("detail", sa.Text(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index("ix_verify_blocks_service", "service_id", "created_at", "id"),
+)
+
+# -- opt-outs and templates (migration 0008) ------------------------------------------------------
+
+# A destination that asked not to be messaged by the account. ``scope`` is the sender it stopped,
+# or '' for every sender of the account (STOPALL, or added through the API without a sender); it
+# is part of the key so the send path's check is one lookup on (account_id, to_addr).
+opt_outs: Final = sa.Table(
+    "opt_outs",
+    metadata,
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("to_addr", sa.String(32), primary_key=True),
+    sa.Column("scope", sa.String(32), primary_key=True),
+    sa.Column("source", sa.String(16), nullable=False),  # keyword | api
+    sa.Column("keyword", sa.String(32), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Each account's inbound keywords and reply texts, as validated by marconi.services.optout.
+keyword_settings: Final = sa.Table(
+    "keyword_settings",
+    metadata,
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("settings", Json, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+templates: Final = sa.Table(
+    "templates",
+    metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("account_id", sa.String(34), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("default_locale", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("account_id", "name", name="uq_templates_account_id_name"),
+)
+
+# Versions are numbered per locale and never change once written, so they can be cached.
+template_versions: Final = sa.Table(
+    "template_versions",
+    metadata,
+    sa.Column(
+        "template_id",
+        sa.String(34),
+        sa.ForeignKey("templates.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("locale", sa.String(16), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("variables", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 
