@@ -1,8 +1,13 @@
-"""Reading request bodies: JSON only, size-limited, valid UTF-8, an object at the top."""
+"""Reading request bodies: JSON only, size-limited, valid UTF-8, an object at the top.
+
+A body sent without a content type, or with curl's default ``application/x-www-form-urlencoded``
+(what ``curl -d '{"to": …}'`` sends), is read as JSON when it is JSON, as many JSON APIs do; when
+it is not, the answer is a 415 that says to send JSON. Any other declared type is a 415 at once.
+"""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import orjson
 import pydantic
@@ -24,8 +29,12 @@ __all__ = [
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
+_UNDECLARED: Final = frozenset({"", "application/x-www-form-urlencoded"})
+
+
 async def read_json(request: Request, *, max_bytes: int) -> dict[str, Any]:
-    check_content_type(request.headers.get("content-type", ""))
+    content_type = request.headers.get("content-type", "")
+    check_content_type(content_type)
     check_length(request.headers.get("content-length"), max_bytes)
     chunks: list[bytes] = []
     size = 0
@@ -34,16 +43,28 @@ async def read_json(request: Request, *, max_bytes: int) -> dict[str, Any]:
         if size > max_bytes:
             raise too_large(max_bytes)
         chunks.append(chunk)
-    return parse_json(b"".join(chunks))
+    return parse_json(b"".join(chunks), content_type=content_type)
+
+
+def _media(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _declares_json(media: str) -> bool:
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def check_content_type(content_type: str) -> None:
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    ):
-        return
-    raise ApiError(
+    """415 unless the type is JSON, none, or curl's default (see the module's docstring)."""
+    media = _media(content_type)
+    if not (_declares_json(media) or media in _UNDECLARED):
+        raise _unsupported(content_type)
+
+
+def _unsupported(content_type: str) -> ApiError:
+    return ApiError(
         415,
         "send the body as JSON with 'Content-Type: application/json' "
         f"(got {content_type or 'none'!r})",
@@ -57,12 +78,14 @@ def check_length(content_length: str | None, max_bytes: int) -> None:
         raise too_large(max_bytes)
 
 
-def parse_json(raw: bytes) -> dict[str, Any]:
+def parse_json(raw: bytes, *, content_type: str = "application/json") -> dict[str, Any]:
     """A JSON object from UTF-8 bytes, or ValidationError invalid_utf8 / invalid_json /
-    invalid_body."""
+    invalid_body; a body whose type did not say JSON and that is not JSON is a 415."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if not _declares_json(_media(content_type)):
+            raise _unsupported(content_type) from None
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as bad:

@@ -52,8 +52,7 @@ class FastSend:
         check_content_type(headers.content_type or "")
         check_length(headers.content_length, self._max_body_bytes)
         raw = await read_body(receive, self._max_body_bytes)
-        message = await accept_message(
-            self._services, principal, parse_json(raw), headers.idempotency_key
-        )
+        data = parse_json(raw, content_type=headers.content_type or "")
+        message = await accept_message(self._services, principal, data, headers.idempotency_key)
         body = orjson.dumps(s.message_json(message), option=orjson.OPT_UTC_Z)
         return 201, body, list(JSON_HEADERS)

@@ -59,7 +59,7 @@ class FastStart:
         check_content_type(headers.content_type or "")
         check_length(headers.content_length, self._max_body_bytes)
         raw = await read_body(receive, self._max_body_bytes)
-        payload = parse_model(vs.StartIn, parse_json(raw))
+        payload = parse_model(vs.StartIn, parse_json(raw, content_type=headers.content_type or ""))
         started = await self._verify.start(principal.account_id, service_id, payload.to)
         body = orjson.dumps(
             vs.verification_json(started.verification, resent=started.resent),

@@ -65,6 +65,34 @@ async def test_the_fast_route_answers_as_the_framework_route_does(app_client: Cl
     assert [status for status, _, _ in fast] == [422, 422, 400, 415, 413, 401, 201]
 
 
+async def _curl_answers(client: httpx.AsyncClient) -> list[tuple[int, str | None]]:
+    body = b'{"to": "+14155550100", "body": "a"}'
+    answers = []
+    for content, content_type in [
+        (body, "application/x-www-form-urlencoded"),  # what `curl -d '{...}'` sends
+        (body, None),
+        (b"to=%2B14155550100&body=a", "application/x-www-form-urlencoded"),
+        (body, "text/xml"),
+    ]:
+        headers = {} if content_type is None else {"Content-Type": content_type}
+        response = await client.post("/v1/messages", content=content, headers=headers)
+        answers.append((response.status_code, response.json().get("code")))
+    return answers
+
+
+async def test_a_json_body_sent_as_curl_sends_it_is_read_as_json(app_client: Client) -> None:
+    client, app, _ = app_client
+    fast = await _curl_answers(client)
+    app.fast_send = None
+    assert fast == await _curl_answers(client)
+    assert fast == [
+        (201, None),
+        (201, None),
+        (415, "unsupported_media_type"),
+        (415, "unsupported_media_type"),
+    ]
+
+
 async def test_an_unexpected_error_is_a_500_problem_without_details(
     app_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
