@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import time
@@ -25,6 +26,7 @@ async def test_quickstart_serve_then_one_request_is_delivered_within_a_second(
     proc = await Proc.start("serve", "--data-dir", str(tmp_path / "data"), "--port", str(port))
     try:
         await proc.wait_line(r"secret:")
+        await proc.wait_line(r"Hello from Marconi")  # the end of the printed curl command
         await proc.wait_line(r"Uvicorn running", err=True)
         key, secret = key_of(proc)
     except BaseException:
@@ -34,12 +36,15 @@ async def test_quickstart_serve_then_one_request_is_delivered_within_a_second(
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", auth=(key, secret), timeout=5
         ) as client:
+            # The curl command the first start prints, run as a newcomer would paste it.
+            printed = "".join(proc.stdout).split("Send a message:\n", 1)[1].split("\n\n", 1)[0]
             started = time.monotonic()
-            resp = await client.post(
-                "/v1/messages", json={"to": "+14155550100", "body": "Hello from Marconi"}
+            curl = await asyncio.create_subprocess_shell(
+                printed + " --silent --show-error", stdout=asyncio.subprocess.PIPE
             )
-            assert resp.status_code == 201, resp.text
-            message_id = resp.json()["id"]
+            answer, _ = await curl.communicate()
+            assert curl.returncode == 0
+            message_id = json.loads(answer)["id"]
             while True:
                 got = (await client.get(f"/v1/messages/{message_id}")).json()
                 if got["status"] == "delivered":
