@@ -142,6 +142,9 @@ class RouteConfig:
     prefixes: tuple[str, ...] = ()  # E.164 destination prefixes, e.g. "+44"
     countries: tuple[str, ...] = ()  # ISO 3166 region codes of the destination, e.g. "GB"
     senders: tuple[str, ...] = ()  # exact sender addresses
+    # Only messages of at least this priority (verification codes have 10): a route of its own
+    # for the priority class, e.g. a premium link for codes. 0 matches every message.
+    min_priority: int = 0
     name: str = ""
 
 
@@ -436,7 +439,9 @@ def _simulator(item: Mapping[str, object], where: str) -> SimulatorConnectorConf
     )
 
 
-_ROUTE_KEYS: Final = frozenset({"name", "connectors", "prefixes", "countries", "senders"})
+_ROUTE_KEYS: Final = frozenset(
+    {"name", "connectors", "prefixes", "countries", "senders", "min_priority"}
+)
 
 
 def _routes(value: object) -> tuple[RouteConfig, ...]:
@@ -467,6 +472,9 @@ def route_from_mapping(item: object, *, where: str = "route") -> RouteConfig:
         prefixes=prefixes,
         countries=tuple(c.upper() for c in countries),
         senders=_str_list(item.get("senders", []), where=f"{where}.senders"),
+        min_priority=_int(
+            item.get("min_priority", 0), where=f"{where}.min_priority", low=0, high=100
+        ),
     )
 
 

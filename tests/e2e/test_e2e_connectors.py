@@ -333,3 +333,30 @@ async def test_messages_in_flight_while_a_connector_rebinds_are_all_delivered(
             assert got["parts"][0]["connector"] in ("carrier-b", "simulator")
         assert second.counters.binds == 2
         assert (await svc.client.get("/v1/connectors/carrier-b")).json()["window"] == 16
+
+
+async def test_a_route_for_the_priority_class_carries_verification_codes_only(
+    tmp_path: Path, second: Simulator
+) -> None:
+    async with running(settings_for(tmp_path)) as svc:
+        await svc.client.put("/v1/connectors/premium", json=smpp_connector(second))
+        routes = [
+            {"min_priority": 10, "connectors": ["premium"]},
+            {"connectors": ["simulator"]},
+        ]
+        resp = await svc.client.put("/v1/routes", json={"routes": routes})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["routes"] == routes
+        await wait_up(svc, "premium")
+
+        service = (await svc.client.post("/v1/verify/services", json={"name": "Acme"})).json()
+        resp = await svc.client.post(
+            f"/v1/verify/services/{service['id']}/verifications", json={"to": "+447700900123"}
+        )
+        assert resp.status_code == 201, resp.text
+        ordinary = await send(svc, "+447700900123", "an ordinary message")
+
+        await eventually(lambda: len(second.handset("447700900123")) == 1)
+        assert "an ordinary message" not in second.handset("447700900123")[0].text
+        got = await svc.wait_status(ordinary["id"], "delivered")
+        assert got["parts"][0]["connector"] == "simulator"

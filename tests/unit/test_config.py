@@ -205,3 +205,7 @@ def test_single_connectors_and_routes_parse_from_json_objects() -> None:
     assert route == RouteConfig(connectors=("sim2",), senders=("ACME",))
     with pytest.raises(ConfigError, match="route must be a table"):
         route_from_mapping("sim2")
+    codes = route_from_mapping({"connectors": ["premium"], "min_priority": 10})
+    assert codes == RouteConfig(connectors=("premium",), min_priority=10)
+    with pytest.raises(ConfigError, match=r"route\.min_priority must be between 0 and 100"):
+        route_from_mapping({"connectors": ["premium"], "min_priority": 101})

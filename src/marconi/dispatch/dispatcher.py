@@ -359,7 +359,9 @@ class Dispatcher:
                 if metrics is not None:
                     metrics.expired.inc()
                 continue
-            candidates = self._router.candidates(message.to_addr, message.from_addr)
+            candidates = self._router.candidates(
+                message.to_addr, message.from_addr, message.priority
+            )
             candidates = tuple(c for c in candidates if c in self._connectors)
             if not candidates:
                 outcomes.append(self._fail(message, "no_route", "no route matches this message"))

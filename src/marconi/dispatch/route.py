@@ -37,8 +37,11 @@ class _Rule:
     prefixes: tuple[str, ...]
     countries: frozenset[str]
     senders: frozenset[str]
+    min_priority: int
 
-    def matches(self, to_addr: str, from_addr: str) -> bool:
+    def matches(self, to_addr: str, from_addr: str, priority: int) -> bool:
+        if priority < self.min_priority:
+            return False
         if self.prefixes and not to_addr.startswith(self.prefixes):
             return False
         if self.senders and from_addr not in self.senders:
@@ -56,11 +59,14 @@ class Router:
                 prefixes=r.prefixes,
                 countries=frozenset(c.upper() for c in r.countries),
                 senders=frozenset(r.senders),
+                min_priority=r.min_priority,
             )
             for r in routes
         )
         # Most traffic hits the same few (route set) answers: remember them per key.
-        self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._cache: dict[tuple[str, str, int], tuple[str, ...]] = {}
+        # The priority levels that change an answer: the key keeps only which of them it reaches.
+        self._levels = sorted({r.min_priority for r in self._rules if r.min_priority})
         # The cache key keeps as much of the destination as any rule looks at.
         self._key_length: int | None = (
             None
@@ -68,15 +74,20 @@ class Router:
             else max((len(p) for r in self._rules for p in r.prefixes), default=0)
         )
 
-    def candidates(self, to_addr: str, from_addr: str) -> tuple[str, ...]:
+    def candidates(self, to_addr: str, from_addr: str, priority: int = 0) -> tuple[str, ...]:
         """Connector names to try, first choice first; empty when no route matches."""
-        key = (to_addr if self._key_length is None else to_addr[: self._key_length], from_addr)
+        level = sum(1 for floor in self._levels if priority >= floor)
+        key = (
+            to_addr if self._key_length is None else to_addr[: self._key_length],
+            from_addr,
+            level,
+        )
         found = self._cache.get(key)
         if found is not None:
             return found
         seen: dict[str, None] = {}
         for rule in self._rules:
-            if rule.matches(to_addr, from_addr):
+            if rule.matches(to_addr, from_addr, priority):
                 for name in rule.connectors:
                     seen.setdefault(name, None)
         result = tuple(seen)

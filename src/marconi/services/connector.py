@@ -104,6 +104,8 @@ def route_settings(route: RouteConfig) -> dict[str, JsonValue]:
         values: tuple[str, ...] = getattr(route, key)
         if values:
             data[key] = list(values)
+    if route.min_priority:
+        data["min_priority"] = route.min_priority
     return data
 
 

@@ -40,6 +40,21 @@ def test_router_matches_prefix_sender_and_country_and_chains_failover() -> None:
     assert router.candidates("+4915112345678", "Marconi") == ("de", "sim", "uk-a")
 
 
+def test_a_route_with_min_priority_takes_only_the_priority_class_first() -> None:
+    router = Router(
+        [
+            RouteConfig(min_priority=10, connectors=("premium",)),
+            RouteConfig(connectors=("bulk",)),
+        ]
+    )
+    assert router.candidates("+447700900123", "Acme") == ("bulk",)
+    assert router.candidates("+447700900123", "Acme", 9) == ("bulk",)
+    assert router.candidates("+447700900123", "Acme", 10) == ("premium", "bulk")
+    # the cache keeps the classes apart
+    assert router.candidates("+447700900123", "Acme") == ("bulk",)
+    assert router.candidates("+447700900123", "Acme", 50) == ("premium", "bulk")
+
+
 def test_router_without_catch_all_can_match_nothing() -> None:
     router = Router([RouteConfig(prefixes=("+4477009",), connectors=("a",))])
     assert router.candidates("+447700900123", "x") == ("a",)
