@@ -22,7 +22,7 @@ from marconi.api.app import ApiOptions
 from marconi.config import Settings, load_settings
 from marconi.errors import ConfigError, MarconiError
 from marconi.runtime import Runtime
-from marconi.transport.loop import install_uvloop
+from marconi.transport.loop import install_uvloop, tune_gc
 
 __all__ = ["add_parser", "serve"]
 
@@ -186,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"marconi serve: {exc}", file=sys.stderr)
         return 2
     install_uvloop()
+    tune_gc()  # in-flight messages, as in the simulator, outlive the young generations
     try:
         return asyncio.run(
             serve(settings, log_level=args.log_level, access_log=args.access_log, options=options)

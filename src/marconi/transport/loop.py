@@ -48,8 +48,8 @@ def tune_gc() -> None:
     CPU time with receipts. Frozen start-up objects are never walked again, and a larger young
     generation promotes fewer of the short-lived ones. Reference counting still frees almost
     everything at once; only reference cycles wait longer. Process-wide: call it once, at the
-    start of a process whose main work is SMPP traffic (``marconi smsc`` does), not from a
-    library.
+    start of a process whose main work is SMPP traffic (``marconi smsc`` and ``marconi serve``
+    do), not from a library.
     """
     gc.collect()
     gc.freeze()
