@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -15,6 +14,8 @@ from starlette.responses import Response
 
 from marconi.api.body import read_json
 from marconi.api.problem import ApiError
+from marconi.api.respond import json_body as _body
+from marconi.api.respond import json_response
 from marconi.config import RouteConfig
 from marconi.services import ADMIN_ACCOUNT_ID, Principal
 from marconi.services.connector import (
@@ -94,21 +95,7 @@ def _routes_json(stored: list[RouteConfig], file_routes: tuple[RouteConfig, ...]
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(data, option=orjson.OPT_UTC_Z),
-        status_code=status,
-        media_type="application/json",
-        headers={"cache-control": "no-store"},
-    )
-
-
-def _body(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
+    return json_response(data, status, no_store=True)
 
 
 def connectors_router(

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from marconi.api.body import parse_model, read_json
+from marconi.api.respond import json_response as _json
 from marconi.services import Principal, Services
 from marconi.services.keyword import settings_json
 from marconi.store.optout import OptOut
@@ -70,14 +70,6 @@ def opt_out_json(opt_out: OptOut) -> dict[str, Any]:
         "keyword": opt_out.keyword,
         "created_at": opt_out.created_at,
     }
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(data, option=orjson.OPT_UTC_Z),
-        status_code=status,
-        media_type="application/json",
-    )
 
 
 def optouts_router(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from marconi.api.body import parse_model, read_json
+from marconi.api.respond import json_response as _json
 from marconi.api.schema import PreviewIn
 from marconi.errors import ValidationError
 from marconi.services import Principal, Services
@@ -92,14 +92,6 @@ def version_json(version: TemplateVersion) -> dict[str, Any]:
         "variables": list(version.variables),
         "created_at": version.created_at,
     }
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(data, option=orjson.OPT_UTC_Z),
-        status_code=status,
-        media_type="application/json",
-    )
 
 
 async def preview_text(services: Services, account_id: str, payload: PreviewIn) -> str:

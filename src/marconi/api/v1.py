@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-import orjson
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
 from marconi.api import schema as s
 from marconi.api.body import parse_model, read_json
+from marconi.api.respond import json_body as _body
+from marconi.api.respond import json_response as _json
 from marconi.api.templates import preview_text
 from marconi.errors import ValidationError
 from marconi.services import Principal, SendRequest, Services
@@ -42,23 +42,6 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": s.Problem, "description": "The resource's state refuses the request."}
 }
-
-
-def _body(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(data, option=orjson.OPT_UTC_Z),
-        status_code=status,
-        media_type="application/json",
-    )
 
 
 def _statuses(value: str | None) -> frozenset[MessageStatus]:

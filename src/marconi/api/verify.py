@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-import orjson
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
 from marconi.api import verify_schema as vs
 from marconi.api.body import parse_model, read_json
 from marconi.api.problem import ApiError
+from marconi.api.respond import json_body as _body
+from marconi.api.respond import json_response as _json
 from marconi.api.schema import Problem
 from marconi.services import Principal
 from marconi.store.verify_model import BlockReason
@@ -49,23 +49,6 @@ _BLOCKED: Final = _responses(
 _CLOSED: Final = _responses(
     (409, "The verification is no longer pending (code verification_<status>)."),
 )
-
-
-def _body(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(data, option=orjson.OPT_UTC_Z),
-        status_code=status,
-        media_type="application/json",
-    )
 
 
 def refusal(exc: VerificationBlocked) -> ApiError:

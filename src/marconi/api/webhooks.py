@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from marconi.api.body import parse_model, read_json
+from marconi.api.respond import json_response
 from marconi.services import Principal, Services
 from marconi.services.webhooks import WebhookService, parse_status
 from marconi.store.model import JsonValue, WebhookAttempt, WebhookDelivery
@@ -125,12 +126,7 @@ def secret_json(secret: SigningSecret) -> dict[str, Any]:
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(data, option=orjson.OPT_UTC_Z),
-        status_code=status,
-        media_type="application/json",
-        headers={"cache-control": "no-store"},
-    )
+    return json_response(data, status, no_store=True)
 
 
 def webhooks_router(
